@@ -1,0 +1,129 @@
+"""Canonical symbols, what they measure and where each source calls them.
+
+A symbol has a *kind* (``price``: compounding returns; ``yield``: a level in
+percent whose changes are never compounded; ``level``: any other level such as
+holdings) and an *asset class* that sets default trading costs. ``sources``
+maps a source name to that source's identifier for the symbol, in the order the
+sources are tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import DataError, did_you_mean
+
+__all__ = ["ASSET_CLASS_COSTS", "SYMBOLS", "Symbol", "get_symbol", "is_fx_pair"]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One canonical symbol.
+
+    Attributes
+    ----------
+    name : canonical name, e.g. ``"USDJPY"``.
+    kind : ``"price"``, ``"yield"`` (percent) or ``"level"``.
+    asset_class : ``"fx"``, ``"equity"``, ``"rates"``, ``"commodity"``, ``"crypto"`` or ``"macro"``.
+    description : what the series is, for tables.
+    sources : source name -> upstream identifier, in fallback order.
+    close : local time and IANA zone of a daily bar's close on the symbol's home
+        market (``"15:00 Asia/Tokyo"``); a source may override it (the ECB fix).
+    """
+
+    name: str
+    kind: str
+    asset_class: str
+    description: str
+    sources: dict[str, str] = field(default_factory=dict)
+    close: str = "16:00 America/New_York"
+
+    @property
+    def default_source(self) -> str:
+        return next(iter(self.sources))
+
+
+# Default costs per side as fractions of traded value; users override with
+# --fees/--slippage. FX: about half a spread on a major pair; index futures and
+# ETFs: a commission plus a tick; crypto: a taker fee on a large venue.
+ASSET_CLASS_COSTS: dict[str, dict[str, float]] = {
+    "fx": {"fees": 0.00002, "slippage": 0.00005},
+    "equity": {"fees": 0.0001, "slippage": 0.0002},
+    "rates": {"fees": 0.0001, "slippage": 0.0001},
+    "commodity": {"fees": 0.0002, "slippage": 0.0003},
+    "crypto": {"fees": 0.001, "slippage": 0.0005},
+    "macro": {"fees": 0.0, "slippage": 0.0},
+}
+
+_FX_CCYS = ("USD", "JPY", "EUR", "AUD", "MXN", "ZAR", "TRY", "GBP", "CHF", "CAD", "NZD", "BRL")
+
+
+# Bar close times of the home markets. Yields: MoF publishes JGB yields as of
+# the Tokyo afternoon, FRED's constant-maturity yields are New York closing bids.
+TOKYO = "15:00 Asia/Tokyo"
+NEW_YORK = "16:00 America/New_York"
+LONDON_PM = "15:00 Europe/London"
+NYMEX = "14:30 America/New_York"
+UTC_DAY = "24:00 UTC"  # a 24/7 market's daily bar closes at the end of the UTC day
+FX_NY = "17:00 America/New_York"  # FX market convention when no fixing is named
+
+
+def _s(name: str, kind: str, asset_class: str, description: str, close: str = NEW_YORK, **sources: str) -> Symbol:
+    return Symbol(name, kind, asset_class, description, dict(sources), close)
+
+
+SYMBOLS: dict[str, Symbol] = {
+    s.name: s
+    for s in (
+        _s("USDJPY", "price", "fx", "US dollar in yen", close=FX_NY, ecb="USDJPY", yahoo="JPY=X", fred="DEXJPUS"),
+        _s("AUDJPY", "price", "fx", "Australian dollar in yen", close=FX_NY, ecb="AUDJPY", yahoo="AUDJPY=X"),
+        _s("EURJPY", "price", "fx", "Euro in yen", close=FX_NY, ecb="EURJPY", yahoo="EURJPY=X"),
+        _s("MXNJPY", "price", "fx", "Mexican peso in yen", close=FX_NY, ecb="MXNJPY", yahoo="MXNJPY=X"),
+        _s("NIKKEI225", "price", "equity", "Nikkei 225 index", close=TOKYO, yahoo="^N225", fred="NIKKEI225"),
+        _s("SPX", "price", "equity", "S&P 500 index", yahoo="^GSPC", fred="SP500"),
+        _s("ES", "price", "equity", "E-mini S&P 500 futures, front month", yahoo="ES=F"),
+        _s("SPY", "price", "equity", "SPDR S&P 500 ETF", yahoo="SPY"),
+        _s("EWJ", "price", "equity", "iShares MSCI Japan ETF", close=NEW_YORK, yahoo="EWJ"),
+        _s("TLT", "price", "rates", "iShares 20+ Year Treasury Bond ETF", yahoo="TLT"),
+        _s("IEF", "price", "rates", "iShares 7-10 Year Treasury Bond ETF", yahoo="IEF"),
+        _s("SHY", "price", "rates", "iShares 1-3 Year Treasury Bond ETF", yahoo="SHY"),
+        _s("GLD", "price", "commodity", "SPDR Gold Shares ETF", yahoo="GLD"),
+        _s("FXY", "price", "fx", "Invesco CurrencyShares Japanese Yen ETF", yahoo="FXY"),
+        _s("GOLD", "price", "commodity", "Gold, USD per troy ounce", close=LONDON_PM, yahoo="GC=F"),
+        _s("WTI", "price", "commodity", "WTI crude oil, USD per barrel", close=NYMEX, fred="DCOILWTICO", yahoo="CL=F"),
+        _s("BTCUSD", "price", "crypto", "Bitcoin in US dollars", close=UTC_DAY, yahoo="BTC-USD", fred="CBBTCUSD"),
+        _s("UST2Y", "yield", "rates", "US Treasury 2-year yield, percent", fred="DGS2"),
+        _s("UST10Y", "yield", "rates", "US Treasury 10-year yield, percent", fred="DGS10", yahoo="^TNX"),
+        _s("UST30Y", "yield", "rates", "US Treasury 30-year yield, percent", fred="DGS30", yahoo="^TYX"),
+        _s("JGB2Y", "yield", "rates", "JGB 2-year yield, percent", close=TOKYO, mof="2"),
+        _s("JGB5Y", "yield", "rates", "JGB 5-year yield, percent", close=TOKYO, mof="5"),
+        _s("JGB10Y", "yield", "rates", "JGB 10-year yield, percent", close=TOKYO, mof="10"),
+        _s("JGB20Y", "yield", "rates", "JGB 20-year yield, percent", close=TOKYO, mof="20"),
+        _s("JGB30Y", "yield", "rates", "JGB 30-year yield, percent", close=TOKYO, mof="30"),
+        _s("JGB40Y", "yield", "rates", "JGB 40-year yield, percent", close=TOKYO, mof="40"),
+        _s("TIC_JAPAN_UST", "level", "macro", "Japan's US Treasury holdings, USD bn, monthly", close=NEW_YORK, tic="Japan"),
+    )
+}
+
+
+def is_fx_pair(name: str) -> bool:
+    """True for a six-letter pair of ECB currencies, e.g. ``"ZARJPY"``."""
+    return len(name) == 6 and name[:3] in _FX_CCYS and name[3:] in _FX_CCYS and name[:3] != name[3:]
+
+
+def get_symbol(name: str) -> Symbol:
+    """Return the registered symbol, or an FX cross the ECB source can build.
+
+    Raises
+    ------
+    DataError
+        For an unknown name, with the closest known one.
+    """
+    if name in SYMBOLS:
+        return SYMBOLS[name]
+    if is_fx_pair(name):
+        return _s(name, "price", "fx", f"{name[:3]} in {name[3:]}", close=FX_NY, ecb=name)
+    raise DataError(
+        f"unknown symbol {name!r}{did_you_mean(name, SYMBOLS)}; "
+        "`jpmacro-bt symbols` lists the known ones"
+    )
