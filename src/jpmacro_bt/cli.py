@@ -1,0 +1,219 @@
+"""The ``jpmacro-bt`` command line.
+
+Heavy libraries (pandas, vectorbt, quantstats) are imported inside the
+commands that need them, so ``--help`` answers at once. A user error
+(:class:`~jpmacro_bt.errors.JpMacroError`) prints one line,
+``ErrorName: message``, and exits 1; usage errors exit 2; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import JpMacroError
+
+app = typer.Typer(
+    name="jpmacro-bt",
+    help="Backtest Japan-macro trade ideas on real data, offline, with tearsheets.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+StrategiesOpt = Annotated[
+    Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)
+]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def user_errors(fn):
+    """Turn a JpMacroError into one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except JpMacroError as exc:
+            print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _date(value: Optional[str], flag: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from .errors import DataError
+
+        raise DataError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. {flag} 2016-01-01") from None
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    from .errors import StrategyError
+
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise StrategyError(f"--param {pair!r} is not NAME=VALUE; e.g. --param hold_days=10")
+        out[name.strip()] = value.strip()
+    return out
+
+
+@app.command("list")
+@user_errors
+def list_strategies(strategies: StrategiesOpt = None) -> None:
+    """List strategies, each with the claim it tests."""
+    from rich.table import Table
+
+    from .strategy import discover
+
+    table = Table(title="strategies", title_justify="left")
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("claim")
+    table.add_column("symbols", no_wrap=True)
+    table.add_column("parameters (defaults)")
+    for sid, spec in discover(strategies).items():
+        defaults = ", ".join(f"{f.name}={f.default}" for f in spec.parameters())
+        table.add_row(sid, spec.claim, " ".join(spec.cls.symbols), defaults)
+    _console().print(table)
+
+
+@app.command()
+@user_errors
+def run(
+    strategy: Annotated[str, typer.Argument(help="Strategy id, e.g. boj_hike_long_jpy (see `jpmacro-bt list`).")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE, repeatable.", show_default=False)] = [],  # noqa: B006
+    start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
+    fees: Annotated[Optional[float], typer.Option(help="Fees per side, fraction of traded value (default: by asset class).", show_default=False)] = None,
+    slippage: Annotated[Optional[float], typer.Option(help="Slippage per side, fraction (default: by asset class).", show_default=False)] = None,
+    init_cash: Annotated[float, typer.Option(help="Starting equity.")] = 100_000.0,
+    size: Annotated[float, typer.Option(help="Position size as a fraction of equity (1.0 = no leverage).")] = 1.0,
+    source: Annotated[Optional[str], typer.Option(help="Use only this data source (ecb, yahoo, fred, mof, tic).", show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)] = None,
+    offline: Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")] = False,
+    reports_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
+    strategies: StrategiesOpt = None,
+) -> None:
+    """Backtest one strategy and write reports/<run-id>/ (tearsheet, metrics, returns, trades, manifest)."""
+    from .run import RunSettings, run_strategy, write_run
+    from .strategy import find
+
+    settings = RunSettings(
+        start=_date(start, "--start"),
+        end=_date(end, "--end"),
+        init_cash=init_cash,
+        size=size,
+        fees=fees,
+        slippage=slippage,
+        source=source,
+        data_dir=data_dir,
+        offline=offline,
+    )
+    spec = find(strategy, strategies)
+    strat = spec.build(_params(param))
+    err = _console(stderr=True)
+    with err.status(f"backtesting {spec.id}"):
+        result = run_strategy(spec, strat, settings)
+    for message in result.warnings:
+        err.print(f"[yellow]warning:[/] {message}")
+    with err.status("writing tearsheet"):
+        folder = write_run(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]])
+    _print_metrics(result)
+    _console().print(f"report: {folder / 'tearsheet.html'}")
+
+
+def _print_metrics(result) -> None:
+    from rich.table import Table
+
+    from .report import METRICS
+
+    period = result.returns.index
+    params = ", ".join(f"{k}={v}" for k, v in result.strategy.params().items())
+    table = Table(title=f"{result.spec.id} ({params})  {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}", title_justify="left")
+    table.add_column("metric")
+    table.add_column(result.spec.id, justify="right")
+    table.add_column(f"benchmark: {result.strategy.benchmark_name}", justify="right")
+    for key in METRICS:
+        table.add_row(key, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
+    _console().print(table)
+
+
+def _fmt(key: str, value: Optional[float]) -> str:
+    if value is None:
+        return "-"
+    if key == "trades":
+        return f"{value:.0f}"
+    if key in ("sharpe", "sortino"):
+        return f"{value:.2f}"
+    return f"{value:.2%}"
+
+
+@app.command()
+@user_errors
+def events(
+    calendar: Annotated[str, typer.Argument(help="boj, fomc or mof")] = "boj",
+    kind: Annotated[Optional[str], typer.Option("--kind", help="Only this decision: hike, cut, hold, other, unknown.", show_default=False)] = None,
+) -> None:
+    """Show a bundled event calendar as a table."""
+    from rich.table import Table
+
+    from .events import load_calendar
+
+    cal = load_calendar(calendar)
+    chosen = cal.select(kind)
+    table = Table(
+        title=f"{cal.name} calendar: {len(chosen)} events, complete through {cal.complete_through}, reviewed {cal.last_reviewed}",
+        title_justify="left",
+        caption=cal.gaps or None,
+        caption_justify="left",
+    )
+    for col in ("date", "announced", "decision", "rate after %", "note", "verification"):
+        table.add_column(col, no_wrap=col in ("date", "announced"))
+    for e in chosen:
+        announced = e.announced_at.strftime("%H:%M %Z") + ("" if e.time_known else " (assumed)")
+        rate = "" if e.rate_after is None else f"{e.rate_after:.2f}"
+        table.add_row(e.date.isoformat(), announced, e.decision, rate, e.note, e.verification)
+    _console().print(table)
+
+
+@app.command()
+@user_errors
+def symbols() -> None:
+    """List the canonical symbols and their sources."""
+    from rich.table import Table
+
+    from .symbols import SYMBOLS
+
+    table = Table(title="symbols (any ECB cross such as ZARJPY also works)", title_justify="left")
+    for col in ("symbol", "kind", "class", "description", "sources (in order)", "bar close"):
+        table.add_column(col)
+    for s in SYMBOLS.values():
+        table.add_row(s.name, s.kind, s.asset_class, s.description, ", ".join(f"{k}:{v}" for k, v in s.sources.items()), s.close)
+    _console().print(table)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,252 @@
+"""One backtest from strategy id to run folder.
+
+``run_strategy`` loads the data a strategy needs (cut at ``end``, so the
+strategy sees nothing later), computes its signals on all of that history
+(indicators get their warm-up), trades them on ``start .. end``, and
+``write_run`` writes the run folder atomically: everything lands in a hidden
+temporary folder that is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .data import MarketData, load_market_data
+from .errors import DataError, JpMacroWarning, ReportError
+from .events import Events, load_events
+from .runner import Backtest, backtest
+from .strategy import Strategy, StrategySpec
+from .symbols import ASSET_CLASS_COSTS, get_symbol
+
+__all__ = ["RunResult", "RunSettings", "run_strategy", "write_run"]
+
+_VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "currencyconverter")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything besides the strategy's own parameters that shapes a result.
+
+    ``fees``/``slippage`` of None take the default of the traded asset class
+    (``symbols.ASSET_CLASS_COSTS``).
+    """
+
+    start: date | None = None
+    end: date | None = None
+    init_cash: float = 100_000.0
+    size: float = 1.0
+    fees: float | None = None
+    slippage: float | None = None
+    source: str | None = None
+    data_dir: Path | None = None
+    offline: bool = False
+
+    def costs(self, strategy: Strategy) -> tuple[float, float]:
+        default = ASSET_CLASS_COSTS[get_symbol(strategy.symbols[0]).asset_class]
+        return (
+            default["fees"] if self.fees is None else self.fees,
+            default["slippage"] if self.slippage is None else self.slippage,
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    spec: StrategySpec
+    strategy: Strategy
+    settings: RunSettings
+    data: MarketData
+    backtest: Backtest
+    benchmark: pd.Series
+    metrics: dict[str, dict[str, float | None]]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        """Daily strategy and benchmark returns on one tz-naive date index."""
+        frame = pd.DataFrame({"strategy": self.backtest.returns, "benchmark": self.benchmark})
+        frame.index = pd.DatetimeIndex(frame.index).rename("date")
+        return frame
+
+
+def _check_range(settings: RunSettings) -> None:
+    if settings.start and settings.end and settings.start > settings.end:
+        raise DataError(f"--start {settings.start} is after --end {settings.end}; swap them")
+
+
+def compute_signals(strategy: Strategy, data: MarketData, events: Events):
+    """The strategy's signals on ``data`` (a seam for the no-look-ahead test)."""
+    return strategy.signals(data, events)
+
+
+def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, *, data: MarketData | None = None) -> RunResult:
+    """Backtest ``strategy`` under ``settings``; ``data`` overrides loading (tests, portfolios)."""
+    from .report import compute_metrics
+
+    _check_range(settings)
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", JpMacroWarning)
+        if data is None:
+            data = load_market_data(strategy.symbols, end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
+        else:
+            data = data.truncate(settings.end) if settings.end else data
+        events = load_events()
+        signals = compute_signals(strategy, data, events).cut(pd.Timestamp(settings.start) if settings.start else None, None)
+        index = signals.close.index
+        if len(index) < 2:
+            raise DataError(
+                f"{spec.id}: fewer than two bars between {settings.start or 'the start'} and {settings.end or 'the end'}; widen --start/--end"
+            )
+        last = index[-1]
+        if settings.end and (pd.Timestamp(settings.end) - last).days > 7:
+            warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the run stops there", JpMacroWarning, stacklevel=1)
+        for cal in events.used(strategy.calendars):
+            cal.warn_if_incomplete(last)
+        fees, slippage = settings.costs(strategy)
+        result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage)
+        bench = strategy.benchmark(data).reindex(index).fillna(0.0)
+        bench.iloc[0] = 0.0  # the benchmark starts with the backtest, not before
+        bench = bench.rename("benchmark")
+        metrics = {
+            "strategy": compute_metrics(result.returns, trades=result.trades, exposure=result.exposure),
+            "benchmark": compute_metrics(bench),
+        }
+    for w in seen:
+        if issubclass(w.category, JpMacroWarning):
+            caught.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit(where: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def run_id(result: RunResult, now: datetime) -> str:
+    """``<strategy>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration."""
+    key = json.dumps({"params": result.strategy.params(), "settings": vars(result.settings)}, sort_keys=True, default=_jsonable)
+    return f"{result.spec.id}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+
+
+def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dict[str, Any]:
+    """Everything needed to reproduce and audit the run."""
+    events = load_events()
+    index = result.returns.index
+    fees, slippage = result.settings.costs(result.strategy)
+    return {
+        "run_id": rid,
+        "created_at": now.isoformat(timespec="seconds"),
+        "strategy": {
+            "id": result.spec.id,
+            "claim": result.spec.claim,
+            "source": result.spec.cls.source,
+            "file": str(result.spec.path),
+            "file_sha256": hashlib.sha256(result.spec.path.read_bytes()).hexdigest(),
+            "params": result.strategy.params(),
+            "benchmark": result.strategy.benchmark_name,
+        },
+        "period": {
+            "requested_start": _jsonable(result.settings.start),
+            "requested_end": _jsonable(result.settings.end),
+            "start": f"{index[0]:%Y-%m-%d}",
+            "end": f"{index[-1]:%Y-%m-%d}",
+            "bars": len(index),
+        },
+        "settings": {
+            "init_cash": result.settings.init_cash,
+            "size": result.settings.size,
+            "fees": fees,
+            "slippage": slippage,
+            "source": result.settings.source,
+            "data_dir": _jsonable(result.settings.data_dir),
+            "offline": result.settings.offline,
+        },
+        "data": result.data.fingerprint(),
+        "calendars": {
+            c.name: {"last_reviewed": c.last_reviewed.isoformat(), "complete_through": c.complete_through.isoformat()}
+            for c in events.used(result.strategy.calendars)
+        },
+        "warnings": list(result.warnings),
+        "versions": _versions(),
+        "git_commit": _git_commit(result.spec.path.parent),
+        "command": argv,
+    }
+
+
+def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = None, tearsheet: bool = True, now: datetime | None = None) -> Path:
+    """Write the run folder under ``reports_dir`` atomically and return its path."""
+    from .report import write_tearsheet
+
+    now = now or datetime.now(timezone.utc)
+    rid = run_id(result, now)
+    final = reports_dir / rid
+    tmp = reports_dir / f".{rid}.tmp"
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        returns = result.returns
+        _write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
+        _write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
+        _write_text(tmp / "trades.csv", result.backtest.trades.to_csv(index=False, lineterminator="\n"))
+        _write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
+        if tearsheet:
+            write_tearsheet(
+                tmp / "tearsheet.html",
+                returns["strategy"],
+                returns["benchmark"],
+                title=f"{result.spec.id}: {result.spec.claim}",
+                strategy_title=result.spec.id,
+                benchmark_title=result.strategy.benchmark_name,
+                parameters={**result.strategy.params(), "fees": result.settings.costs(result.strategy)[0], "slippage": result.settings.costs(result.strategy)[1]},
+            )
+        if final.exists():
+            raise ReportError(f"run folder {final} already exists; wait a second and run again")
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text if text.endswith("\n") else text + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
