@@ -36,6 +36,10 @@ def bar_close_times(dates: pd.DatetimeIndex, close: str) -> pd.DatetimeIndex:
     return local.tz_convert("UTC")
 
 
+def _utc_ns(times: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(times).tz_convert("UTC").as_unit("ns").asi8
+
+
 @dataclass(frozen=True)
 class MarketData:
     """Daily bars per symbol, cut to what was known at the end of the data."""
@@ -72,25 +76,24 @@ class MarketData:
         """
         symbols = list(symbols)
         calendar = calendar or symbols[0]
-        base = self.bar_close(calendar)
-        out = {}
-        filled = {}
+        base = _utc_ns(self.bar_close(calendar))
+        out: dict[str, np.ndarray] = {}
+        filled: dict[str, int] = {}
         for s in symbols:
             if s == calendar:
-                out[s] = self.close(s).to_numpy()
-                filled[s] = 0
+                out[s], filled[s] = self.close(s).to_numpy(), 0
                 continue
-            times = self.bar_close(s).to_numpy()
-            values = self.close(s).to_numpy()
-            pos = np.searchsorted(times, base.to_numpy(), side="right") - 1
-            # Age in rows of the panel: how many panel rows ago the value's own bar was the latest.
-            col = np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan)
-            fresh = pd.Series(pos).diff().fillna(1).to_numpy() != 0
-            age = pd.Series(np.where(fresh, 0, 1)).groupby(np.cumsum(fresh)).cumsum().to_numpy()
-            col = np.where(age > max_fill, np.nan, col)
+            # Latest bar of s that closed at or before each calendar bar's close.
+            pos = np.searchsorted(_utc_ns(self.bar_close(s)), base, side="right") - 1
+            col = np.where(pos >= 0, self.close(s).to_numpy()[np.clip(pos, 0, None)], np.nan)
+            # Age: how many calendar rows the same value of s has been carried.
+            new_value = np.r_[True, pos[1:] != pos[:-1]]
+            run = np.cumsum(new_value)
+            age = np.arange(len(pos)) - np.flatnonzero(new_value)[run - 1]
+            col[age > max_fill] = np.nan
             filled[s] = int(((age > 0) & ~np.isnan(col)).sum())
             out[s] = col
-        frame = pd.DataFrame(out, index=base.index).dropna()
+        frame = pd.DataFrame(out, index=self.close(calendar).index).dropna()
         frame.attrs["filled"] = filled
         return frame
 

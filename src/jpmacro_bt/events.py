@@ -70,13 +70,19 @@ def tradable_positions(event_times: pd.DatetimeIndex, bar_close: pd.DatetimeInde
     Returns
     -------
     ndarray of int
-        One position per event; ``len(bar_close)`` where no bar closes after it.
+        One position per event; ``len(bar_close)`` where no bar closes after
+        it, and also for an event more than a day before the first bar, whose
+        first tradable bar lies before the data begin.
     """
     if event_times.tz is None or bar_close.tz is None:
         raise CalendarError("event and bar times must carry a time zone; localise them first")
-    ev = event_times.tz_convert("UTC").asi8
-    bars = bar_close.tz_convert("UTC").asi8
-    return np.searchsorted(bars, ev, side="left")
+    # Compare integers of one unit: pandas keeps each index's own resolution (s, us, ns).
+    ev = event_times.tz_convert("UTC").as_unit("ns").asi8
+    bars = bar_close.tz_convert("UTC").as_unit("ns").asi8
+    pos = np.searchsorted(bars, ev, side="left")
+    if len(bars):
+        pos[ev < bars[0] - pd.Timedelta(days=1).value] = len(bars)
+    return pos
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class EventCalendar:
     events: tuple[Event, ...]
     tz: str
     last_reviewed: date
+    complete_from: date
     complete_through: date
     gaps: str = ""
 
@@ -116,8 +123,15 @@ class EventCalendar:
         mask[pos[pos < len(bar_close)]] = True
         return pd.Series(mask, index=bar_close.index, name=f"{self.name}_{decision or 'any'}")
 
-    def warn_if_incomplete(self, end: pd.Timestamp | date) -> None:
-        """Warn when a backtest runs past the date this calendar is known complete."""
+    def warn_if_incomplete(self, start: pd.Timestamp | date, end: pd.Timestamp | date) -> None:
+        """Warn when a backtest starts before or runs past the range this calendar is known complete."""
+        if pd.Timestamp(start).date() < self.complete_from:
+            warnings.warn(
+                f"the {self.name} calendar starts on {self.complete_from}; events before that are missing, "
+                f"so start the backtest there (--start {self.complete_from})",
+                CalendarWarning,
+                stacklevel=2,
+            )
         if pd.Timestamp(end).date() > self.complete_through:
             warnings.warn(
                 f"the {self.name} calendar is complete through {self.complete_through} "
@@ -225,6 +239,7 @@ def load_calendar(name: str, directory: Path | None = None) -> EventCalendar:
         events=tuple(events),
         tz=meta["tz"],
         last_reviewed=date.fromisoformat(meta["last_reviewed"]),
+        complete_from=date.fromisoformat(meta["complete_from"]),
         complete_through=date.fromisoformat(meta["complete_through"]),
         gaps=meta.get("gaps", ""),
     )

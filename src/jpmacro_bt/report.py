@@ -34,7 +34,7 @@ def _qs():
 
 def periods_per_year(index: pd.DatetimeIndex) -> int:
     """252 for business-day calendars, 365 when the data trade on weekends too."""
-    return 365 if (index.dayofweek >= 5).any() else 252
+    return 365 if (index.day_of_week >= 5).any() else 252
 
 
 def _num(value: float) -> float | None:

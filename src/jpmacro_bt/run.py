@@ -104,7 +104,10 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         else:
             data = data.truncate(settings.end) if settings.end else data
         events = load_events()
-        signals = compute_signals(strategy, data, events).cut(pd.Timestamp(settings.start) if settings.start else None, None)
+        used = events.used(strategy.calendars)
+        # Without --start, an event strategy starts where its calendars do.
+        start = settings.start or (max(c.complete_from for c in used) if used else None)
+        signals = compute_signals(strategy, data, events).cut(pd.Timestamp(start) if start else None, None)
         index = signals.close.index
         if len(index) < 2:
             raise DataError(
@@ -113,8 +116,8 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         last = index[-1]
         if settings.end and (pd.Timestamp(settings.end) - last).days > 7:
             warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the run stops there", JpMacroWarning, stacklevel=1)
-        for cal in events.used(strategy.calendars):
-            cal.warn_if_incomplete(last)
+        for cal in used:
+            cal.warn_if_incomplete(index[0], last)
         fees, slippage = settings.costs(strategy)
         result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage)
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)

