@@ -146,14 +146,16 @@ def _print_metrics(result) -> None:
     from .report import METRICS
 
     period = result.returns.index
-    params = ", ".join(f"{k}={v}" for k, v in result.strategy.params().items())
-    table = Table(title=f"{result.spec.id} ({params})  {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}", title_justify="left")
+    params = ", ".join(f"{k}={v}" for k, v in result.strategy.params().items()) or "no parameters"
+    out = _console()
+    out.print(f"{result.spec.id} ({params}), {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}, {len(period)} bars")
+    table = Table()
     table.add_column("metric")
     table.add_column(result.spec.id, justify="right")
     table.add_column(f"benchmark: {result.strategy.benchmark_name}", justify="right")
     for key in METRICS:
         table.add_row(key, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
-    _console().print(table)
+    out.print(table)
 
 
 def _fmt(key: str, value: Optional[float]) -> str:

@@ -4,7 +4,14 @@ quantstats is handed clean inputs only: tz-naive daily returns and a
 benchmark *Series* on the same index (never a ticker it would download), with
 ``match_dates=False`` so the report covers exactly the backtest period. Its
 HTML is post-processed to drop the one remote resource it links (a favicon),
-so a tearsheet opens offline without a single request.
+so a tearsheet opens offline without a single request, and to replace a
+glyph most fonts lack.
+
+Known quantstats 0.0.86 bug worked around here, scoped to our own call: with
+more than ten years the "EOY Returns" chart puts its year labels at positions
+0..n while pandas 3 draws the bars at period ordinals, so labels pile up on
+the left (ranaroussi/quantstats#518). :class:`_BarTicks` maps those label
+positions onto the bars for the duration of the report only.
 """
 
 from __future__ import annotations
@@ -71,6 +78,35 @@ def compute_metrics(returns: pd.Series, *, trades: pd.DataFrame | None = None, e
     return out
 
 
+class _BarTicks:
+    """pyplot as quantstats' plotting core sees it, but with ``xticks`` placed on the drawn bars."""
+
+    def __init__(self, plt) -> None:
+        self._plt = plt
+
+    def __getattr__(self, name: str):
+        return getattr(self._plt, name)
+
+    def xticks(self, ticks=None, labels=None, **kwargs):
+        if ticks is not None:
+            # pandas draws bar i at first + i, with x limits first - 0.5 .. last + 0.5.
+            first = round(self._plt.gca().get_xlim()[0] + 0.5)
+            ticks = [t + first for t in ticks]
+        return self._plt.xticks(ticks, labels, **kwargs)
+
+
+@contextmanager
+def _bar_ticks_fixed():
+    from quantstats._plotting import core
+
+    original = core._plt
+    core._plt = _BarTicks(original)
+    try:
+        yield
+    finally:
+        core._plt = original
+
+
 @contextmanager
 def _quiet():
     """Silence the noise quantstats and matplotlib make on a machine without Arial.
@@ -116,7 +152,7 @@ def write_tearsheet(
 
     matplotlib.use("Agg", force=False)
     esc = html.escape
-    with _quiet():
+    with _quiet(), _bar_ticks_fixed():
         qs.reports.html(
             returns.rename(esc(strategy_title)),
             benchmark=benchmark.rename(esc(benchmark_title)),
@@ -135,4 +171,5 @@ def write_tearsheet(
 
         plt.close("all")
     text = path.read_text(encoding="utf-8")
-    path.write_text(_REMOTE_LINK.sub("", text), encoding="utf-8")
+    # quantstats labels CAGR with U+FE6A SMALL PERCENT SIGN, which common fonts lack.
+    path.write_text(_REMOTE_LINK.sub("", text).replace("\ufe6a", "%"), encoding="utf-8")

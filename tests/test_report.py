@@ -1,0 +1,78 @@
+"""Tearsheets: offline, escaped, and with quantstats' chart bugs worked around."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jpmacro_bt import report
+from jpmacro_bt.errors import ReportError
+
+
+def _returns(years: int = 12):
+    idx = pd.bdate_range("2014-01-01", periods=252 * years, name="date")
+    rng = np.random.default_rng(7)
+    return pd.Series(rng.normal(0, 0.005, len(idx)), idx), pd.Series(rng.normal(0, 0.006, len(idx)), idx)
+
+
+@pytest.fixture(scope="module")
+def tearsheet(tmp_path_factory):
+    r, b = _returns()
+    path = tmp_path_factory.mktemp("ts") / "tearsheet.html"
+    report.write_tearsheet(path, r, b, title="<script>alert(1)</script> & co", strategy_title="s<b>", benchmark_title="long JPY",
+                           parameters={"hold_days": "<i>20</i>"})
+    return path.read_text(encoding="utf-8")
+
+
+def test_tearsheet_requests_nothing_remote(tearsheet):
+    # Links to follow are fine; nothing may be loaded from the network when the page opens.
+    loads = re.findall(r'<(?:link|script|img)[^>]+(?:href|src)="(https?://[^"]+)"', tearsheet)
+    assert loads == []
+
+
+def test_text_we_pass_is_escaped(tearsheet):
+    assert "<script>alert(1)</script>" not in tearsheet and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in tearsheet
+    assert "<i>20</i>" not in tearsheet and "&lt;i&gt;20&lt;/i&gt;" in tearsheet
+
+
+def test_no_small_percent_glyph(tearsheet):
+    assert "\ufe6a" not in tearsheet and "CAGR%" in tearsheet
+
+
+def test_eoy_year_labels_sit_under_their_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import quantstats as qs
+
+    r, b = _returns(12)
+    with report._quiet(), report._bar_ticks_fixed():
+        fig = qs.plots.yearly_returns(r.rename("s"), b.rename("b"), show=False)
+    ax = fig.axes[0]
+    labelled = {round(t): lab.get_text() for t, lab in zip(ax.get_xticks(), ax.get_xticklabels()) if lab.get_text()}
+    # Each bar group is centred on an integer x; the label there must be that bar's year.
+    centres = sorted({round(p.get_x() + p.get_width()) for p in ax.patches if p.get_height() != 0})
+    years = sorted(set(r.index.year))
+    assert len(centres) == len(years)
+    assert all(labelled.get(c) in (str(y), None) for c, y in zip(centres, years))
+    assert labelled.get(centres[0]) == str(years[0])
+    plt.close(fig)
+
+
+def test_tz_aware_or_misaligned_inputs_are_refused(tmp_path):
+    r, b = _returns(1)
+    with pytest.raises(ReportError, match="share one index"):
+        report.write_tearsheet(tmp_path / "x.html", r, b.iloc[1:], title="t", strategy_title="s", benchmark_title="b", parameters={})
+    with pytest.raises(ReportError, match="tz-naive"):
+        rz, bz = r.tz_localize("UTC"), b.tz_localize("UTC")
+        report.write_tearsheet(tmp_path / "x.html", rz, bz, title="t", strategy_title="s", benchmark_title="b", parameters={})
+
+
+def test_flat_strategy_has_no_sharpe():
+    idx = pd.bdate_range("2024-01-01", periods=30)
+    m = report.compute_metrics(pd.Series(0.0, idx))
+    assert m["sharpe"] is None and m["total_return"] == 0.0 and m["max_drawdown"] == 0.0
