@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +12,10 @@ import pytest
 from jpmacro_bt.data import MarketData
 from jpmacro_bt.sources.base import Bars
 from jpmacro_bt.symbols import get_symbol
+
+
+# numba's compile cache outlives the per-test caches below, so repeated runs skip compilation.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
 
 
 @pytest.fixture(autouse=True)

@@ -80,3 +80,10 @@ def test_run_writes_a_complete_report(tmp_path):
     assert manifest["settings"]["fees"] == 0.0002 and manifest["settings"]["slippage"] == 0.0001
     assert manifest["period"]["start"] == "2016-01-04" and manifest["period"]["end"] == "2026-06-30"
     assert "tearsheet.html" in result.stdout
+
+
+def test_public_names_resolve_lazily():
+    import jpmacro_bt
+
+    for name in jpmacro_bt.__all__:
+        assert getattr(jpmacro_bt, name) is not None
