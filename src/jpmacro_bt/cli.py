@@ -212,6 +212,16 @@ def symbols() -> None:
     _console().print(table)
 
 
+def _register_more() -> None:
+    from . import cli_reports, cli_sweep
+
+    cli_reports.register(app)
+    cli_sweep.register(app)
+
+
+_register_more()
+
+
 def main() -> None:
     """Console entry point."""
     app()
