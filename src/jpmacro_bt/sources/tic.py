@@ -40,10 +40,12 @@ __all__ = ["TIC_MFH_HISTORY_URL", "TicSource", "normalize_country", "parse_mfh"]
 
 TIC_MFH_HISTORY_URL = "https://ticdata.treasury.gov/resource-center/data-chart-center/tic/Documents/mfhhis01.txt"
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _FOOTNOTE = re.compile(r"\s+\d+/\s*$")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _TIC_MISSING = MISSING | {"n.a.", "n.a", "*", "-"}
+_NUMBER = re.compile(r"^-?[\d,]*\.?\d+$")
 
 
 def normalize_country(name: str) -> str:
@@ -67,7 +69,8 @@ def _to_float(cell: str, *, what: str) -> float | None:
         return float(cell.replace(",", ""))
     except ValueError:
         raise SourceError(
-            f"{what}: {cell!r} is not a number; expected USD bn or a missing marker ({', '.join(sorted(m for m in _TIC_MISSING if m))})"
+            f"{what}: {cell!r} is not a number; expected USD bn or a missing marker "
+            f"({', '.join(sorted(m for m in _TIC_MISSING if m))})"
         ) from None
 
 
@@ -125,14 +128,19 @@ def parse_mfh(text: str, *, what: str = "tic") -> pd.DataFrame:
             continue
         if columns is None or not first or not any(cells[1:]):
             continue
+        row = [cells[pos] if pos < len(cells) else "" for pos, _ in columns]
+        if not any(_NUMBER.match(c) for c in row):
+            continue  # a note or title that spills into the value columns
         name = normalize_country(first)
-        for pos, when in columns:
-            value = _to_float(cells[pos] if pos < len(cells) else "", what=f"{what}: {name} {when:%Y-%m}")
+        for cell, (_, when) in zip(row, columns, strict=True):
+            value = _to_float(cell, what=f"{what}: {name} {when:%Y-%m}")
             # A month sits in one year block only; should a later block repeat it, the first print stays.
             if value is not None and (when, name) not in records:
                 records[(when, name)] = value
     if not records:
-        raise SourceError(f"{what}: no 'Country' header with months and years found; is this the TIC mfhhis01.txt report?")
+        raise SourceError(
+            f"{what}: no 'Country' header with months and years found; is this the TIC mfhhis01.txt report?"
+        )
     series = pd.Series(records)
     series.index = series.index.set_names(["date", "country"])
     table = series.unstack("country").sort_index()

@@ -16,27 +16,34 @@ the default imports ``yfinance`` only when called. Choices made explicit:
 Yahoo FX daily bars (tickers ending ``=X``)
 -------------------------------------------
 Yahoo stamps FX daily bars at 00:00 London (the exchange zone of ``=X`` is
-Europe/London). Measured on USDJPY (``JPY=X``) against the ECB 14:15 CET fix
-and the FRED noon New York rate (DEXJPUS), comparing daily log changes after
-shifting the Yahoo dates by k business days:
+Europe/London). Measured on USDJPY (``JPY=X``, 1996-2026) against the ECB
+14:15 CET fix and the FRED noon New York rate (DEXJPUS), moving the Yahoo
+dates by k business days and comparing daily log changes (correlation; median
+absolute gap in bp), with :func:`fx_shift_scores`:
 
-- from about July 2010 on, the bar dated D best matches the *previous* day's
-  fixes (2020-2025, k = -1 vs FRED: correlation 0.85-0.94 per year, median
-  gap 6-14 bp; k = 0: 0.04-0.25, 21-39 bp). Its "close" is the rate at about
-  00:00 London on D, i.e. the end of D-1, a day earlier than a close "on D"
-  would suggest. Read as a 17:00 New York close on D it is a stale price:
-  events of day D look tradable at a rate from before them (look-ahead).
-- before about July 2010 the bar dated D sits between the fixes of D and D+1
-  (1999-2009 vs ECB: k = 0 correlation 0.42-0.64, k = +1 0.25-0.58, k = -1
-  about 0): its close is the end of the London day D.
+- from about July 2010 on, the bar dated D carries the rate of about 00:00
+  London on D, i.e. the end of D-1. Against FRED noon New York (2020-08 ..
+  2025-08): k = -1 0.86 (9 bp), k = 0 0.14 (29 bp), k = +1 -0.03 (45 bp).
+  Against the ECB, whose fix falls halfway between two such closes:
+  k = -1 0.50 (20 bp), k = 0 0.48 (20 bp), k = +1 0.01 (37 bp). Read as a
+  17:00 New York close on D it is a day-old price, so events of day D would
+  look tradable at a rate from before them (look-ahead).
+- before about July 2010 the bar dated D closes at the end of the London day
+  D, between the ECB fixes of D and D+1 (1999-01 .. 2010-06: k = 0 0.43
+  (24 bp), k = +1 0.35 (28 bp), k = -1 -0.01 (45 bp)). Quarterly scores
+  switch between 2010Q2 and 2010Q3.
 
 Correction: every FX bar is stamped ``close = "00:00 Europe/London"`` on its
 date, which is exact for the bars since July 2010; bars dated before
 :data:`FX_STAMP_CHANGE` are first moved one business day later (end of D =
-00:00 London on D+1), so both eras share one honest close time. Weekend-dated
-FX rows (rare artefacts) are dropped. The switch date was measured on USDJPY
-only; :func:`fx_shift_scores` repeats the measurement for any pair. For FX
-history the ECB source remains the first choice.
+00:00 London on D+1), so both eras share one honest close time. After the
+correction the whole history scores k = -1 0.46, k = 0 0.41, k = +1 0.00
+against the ECB: every bar sits between the fixes of D-1 and D, as a close at
+00:00 London on D should. Weekend-dated FX rows (rare artefacts) are dropped.
+A single date shift would be wrong somewhere: +1 day makes the modern bars a
+further day stale, -1 day dates the pre-2010 bars before their rate existed. The switch date was
+measured on USDJPY only; :func:`fx_shift_scores` repeats the measurement for
+any pair. For FX history the ECB source remains the first choice.
 """
 
 from __future__ import annotations
@@ -97,7 +104,7 @@ def exchange_zone(ticker: str, close: str) -> str:
 
 def _is_rate_limit(exc: BaseException) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
-    return isinstance(exc, YahooRateLimitError) or "ratelimit" in text or "rate limit" in text or "too many requests" in text
+    return isinstance(exc, YahooRateLimitError) or any(m in text for m in ("ratelimit", "rate limit", "too many requests"))
 
 
 def _is_transient(exc: BaseException) -> bool:
