@@ -212,6 +212,94 @@ def symbols() -> None:
     _console().print(table)
 
 
+data_app = typer.Typer(help="Fetch, import, inspect and clear cached market data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("fetch")
+@user_errors
+def data_fetch(
+    symbols: Annotated[list[str], typer.Argument(help="Canonical symbols, e.g. NIKKEI225 UST10Y (see `jpmacro-bt symbols`).")],
+    source: Annotated[Optional[str], typer.Option(help="Download from this source only.", show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Import SYMBOL.csv files from this folder instead of downloading.", show_default=False)] = None,
+) -> None:
+    """Download symbols into the cache (or import them from --data-dir) so runs work offline."""
+    from rich.progress import Progress
+
+    from .errors import DataError, JpMacroError
+    from .sources.resolve import import_csv, load_bars
+
+    failed = []
+    with Progress(console=_console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("fetching", total=len(symbols))
+        for symbol in symbols:
+            progress.update(task, description=f"fetching {symbol}")
+            try:
+                bars = import_csv(symbol, data_dir) if data_dir else load_bars(symbol, source=source)
+            except JpMacroError as exc:
+                failed.append(f"  {symbol}: {exc}")
+            else:
+                f = bars.frame
+                _console().print(f"{symbol}: {len(f)} rows, {f.index[0]:%Y-%m-%d} .. {f.index[-1]:%Y-%m-%d} from {bars.source}")
+            progress.advance(task)
+    if failed:
+        raise DataError(f"could not fetch {len(failed)} of {len(symbols)} symbols:\n" + "\n".join(failed))
+
+
+@data_app.command("list")
+@user_errors
+def data_list() -> None:
+    """What the cache holds: symbol, source, range, rows, age."""
+    from rich.table import Table
+
+    from .cache import Cache
+
+    cache = Cache()
+    table = Table(title=f"cache: {cache.root}", title_justify="left")
+    for col in ("symbol", "source", "upstream id", "start", "end", "rows", "age"):
+        table.add_column(col)
+    for e in cache.entries():
+        if "error" in e:
+            table.add_row("?", e["source"], e["upstream_id"], "", "", "", f"[red]{e['error']}[/]")
+            continue
+        age = e["age"]
+        table.add_row(e["symbol"], e["source"], e["upstream_id"], e["start"], e["end"], str(e["rows"]),
+                      f"{age.days}d {age.seconds // 3600}h")
+    _console().print(table)
+
+
+@data_app.command("show")
+@user_errors
+def data_show(
+    symbol: Annotated[str, typer.Argument(help="Canonical symbol.")],
+    source: Annotated[Optional[str], typer.Option(help="Only this source.", show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files.", show_default=False)] = None,
+    rows: Annotated[int, typer.Option(help="Rows of head and tail.")] = 5,
+) -> None:
+    """Head, tail and statistics of the data a run would use (offline: bundled, imported or cached)."""
+    from .sources.resolve import load_bars
+
+    bars = load_bars(symbol, source=source, data_dir=data_dir, offline=True)
+    f = bars.frame
+    out = _console()
+    out.print(f"{symbol} from {bars.source} ({bars.upstream_id}), bar close {bars.close}, sha256 {bars.sha256[:12]}")
+    out.print(f"{len(f)} rows, {f.index[0]:%Y-%m-%d} .. {f.index[-1]:%Y-%m-%d}")
+    out.print(f.head(rows).to_string())
+    out.print("...")
+    out.print(f.tail(rows).to_string())
+    out.print(f["close"].describe().to_string())
+
+
+@data_app.command("clear")
+@user_errors
+def data_clear(symbol: Annotated[Optional[str], typer.Argument(help="Only this symbol (default: everything).", show_default=False)] = None) -> None:
+    """Delete cached data."""
+    from .cache import Cache
+
+    removed = Cache().clear(symbol)
+    _console().print(f"removed {removed} cache entr{'y' if removed == 1 else 'ies'}")
+
+
 def _register_more() -> None:
     from . import cli_reports, cli_sweep
 

@@ -80,6 +80,51 @@ class RunResult:
         frame.index = pd.DatetimeIndex(frame.index).rename("date")
         return frame
 
+    # What write_run needs from any result (a single strategy or a portfolio).
+    @property
+    def label(self) -> str:
+        return self.spec.id
+
+    @property
+    def title(self) -> str:
+        return f"{self.spec.id}: {self.spec.claim}"
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        return self.backtest.trades
+
+    @property
+    def benchmark_name(self) -> str:
+        return self.strategy.benchmark_name
+
+    def display_params(self) -> dict[str, Any]:
+        fees, slippage = self.settings.costs(self.strategy)
+        return {**self.strategy.params(), "fees": fees, "slippage": slippage}
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest's ``strategy`` entry."""
+        fees, slippage = self.settings.costs(self.strategy)
+        return {
+            "id": self.spec.id,
+            "claim": self.spec.claim,
+            "source": self.spec.cls.source,
+            "file": str(self.spec.path),
+            "file_sha256": hashlib.sha256(self.spec.path.read_bytes()).hexdigest(),
+            "params": self.strategy.params(),
+            "benchmark": self.strategy.benchmark_name,
+            "fees": fees,
+            "slippage": slippage,
+        }
+
+    def fingerprint(self) -> dict[str, dict[str, str]]:
+        return self.data.fingerprint()
+
+    def calendars_used(self) -> tuple[str, ...]:
+        return self.strategy.calendars
+
+    def config_key(self) -> dict[str, Any]:
+        return {"params": self.strategy.params(), "settings": vars(self.settings)}
+
 
 def _check_range(settings: RunSettings) -> None:
     if settings.start and settings.end and settings.start > settings.end:
@@ -105,8 +150,9 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             data = data.truncate(settings.end) if settings.end else data
         events = load_events()
         used = events.used(strategy.calendars)
-        # Without --start, an event strategy starts where its calendars do.
-        start = settings.start or (max(c.complete_from for c in used) if used else None)
+        # Without --start, a run starts once every symbol has data and its calendars have begun.
+        firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
+        start = settings.start or max(firsts)
         signals = compute_signals(strategy, data, events).cut(pd.Timestamp(start) if start else None, None)
         index = signals.close.index
         if len(index) < 2:
@@ -162,28 +208,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_id(result: RunResult, now: datetime) -> str:
-    """``<strategy>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration."""
-    key = json.dumps({"params": result.strategy.params(), "settings": vars(result.settings)}, sort_keys=True, default=_jsonable)
-    return f"{result.spec.id}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+    """``<label>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration."""
+    key = json.dumps(result.config_key(), sort_keys=True, default=_jsonable)
+    return f"{result.label}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
 
 def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce and audit the run."""
     events = load_events()
     index = result.returns.index
-    fees, slippage = result.settings.costs(result.strategy)
     return {
         "run_id": rid,
         "created_at": now.isoformat(timespec="seconds"),
-        "strategy": {
-            "id": result.spec.id,
-            "claim": result.spec.claim,
-            "source": result.spec.cls.source,
-            "file": str(result.spec.path),
-            "file_sha256": hashlib.sha256(result.spec.path.read_bytes()).hexdigest(),
-            "params": result.strategy.params(),
-            "benchmark": result.strategy.benchmark_name,
-        },
+        "strategy": result.describe(),
         "period": {
             "requested_start": _jsonable(result.settings.start),
             "requested_end": _jsonable(result.settings.end),
@@ -194,20 +231,24 @@ def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dic
         "settings": {
             "init_cash": result.settings.init_cash,
             "size": result.settings.size,
-            "fees": fees,
-            "slippage": slippage,
+            "fees": result.settings.fees,
+            "slippage": result.settings.slippage,
             "source": result.settings.source,
             "data_dir": _jsonable(result.settings.data_dir),
             "offline": result.settings.offline,
         },
-        "data": result.data.fingerprint(),
+        "data": result.fingerprint(),
         "calendars": {
-            c.name: {"last_reviewed": c.last_reviewed.isoformat(), "complete_through": c.complete_through.isoformat()}
-            for c in events.used(result.strategy.calendars)
+            c.name: {
+                "complete_from": c.complete_from.isoformat(),
+                "complete_through": c.complete_through.isoformat(),
+                "last_reviewed": c.last_reviewed.isoformat(),
+            }
+            for c in events.used(result.calendars_used())
         },
         "warnings": list(result.warnings),
         "versions": _versions(),
-        "git_commit": _git_commit(result.spec.path.parent),
+        "git_commit": _git_commit(Path(__file__).resolve().parent),
         "command": argv,
     }
 
@@ -227,17 +268,17 @@ def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = 
         returns = result.returns
         _write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
         _write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
-        _write_text(tmp / "trades.csv", result.backtest.trades.to_csv(index=False, lineterminator="\n"))
+        _write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
         _write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
         if tearsheet:
             write_tearsheet(
                 tmp / "tearsheet.html",
                 returns["strategy"],
                 returns["benchmark"],
-                title=f"{result.spec.id}: {result.spec.claim}",
-                strategy_title=result.spec.id,
-                benchmark_title=result.strategy.benchmark_name,
-                parameters={**result.strategy.params(), "fees": result.settings.costs(result.strategy)[0], "slippage": result.settings.costs(result.strategy)[1]},
+                title=result.title,
+                strategy_title=result.label,
+                benchmark_title=result.benchmark_name,
+                parameters=result.display_params(),
             )
         if final.exists():
             raise ReportError(f"run folder {final} already exists; wait a second and run again")

@@ -3,7 +3,8 @@
 Order of preference for ``load_bars(symbol)``:
 
 1. ``data_dir/SYMBOL.csv`` when ``data_dir`` is given and the file exists
-   (bar close = the symbol's close);
+   (bar close = the symbol's close); without ``data_dir``, a CSV the user
+   imported into the cache (``jpmacro-bt data fetch SYMBOL --data-dir DIR``);
 2. the one ``source`` asked for, or else the symbol's sources in their
    registry order, each tried until one delivers:
 
@@ -44,7 +45,7 @@ from .mof import MofSource
 from .tic import TicSource
 from .yahoo import YahooSource
 
-__all__ = ["DOWNLOADING_SOURCES", "TAIL_OVERLAP", "load_bars", "load_many", "make_source"]
+__all__ = ["DOWNLOADING_SOURCES", "TAIL_OVERLAP", "import_csv", "load_bars", "load_many", "make_source"]
 
 DOWNLOADING_SOURCES = {"yahoo": YahooSource, "fred": FredSource, "mof": MofSource, "tic": TicSource}
 # Refetch this much before the last cached bar: enough shared bars to tell a revised history.
@@ -164,6 +165,11 @@ def load_bars(
         )
     names = [source] if source is not None else list(sym.sources)
     cache = cache if cache is not None else Cache()
+    if source is None and data_dir is None:
+        # A file the user imported with `jpmacro-bt data fetch SYMBOL --data-dir DIR` comes first.
+        imported = cache.get("csv", sym.name)
+        if imported is not None:
+            return imported
     failures: dict[str, BaseException] = {}
     for name in names:
         upstream_id = sym.sources[name]
@@ -207,3 +213,11 @@ def load_many(symbols: Iterable[str], **kwargs: Any) -> dict[str, Bars]:
         lines = "\n".join(f"  {symbol}: {message}" for symbol, message in failed.items())
         raise DataError(f"could not load {len(failed)} of {len(failed) + len(out)} symbols:\n{lines}")
     return out
+
+
+def import_csv(symbol: str, data_dir: Path, *, cache: Cache | None = None) -> Bars:
+    """Copy ``data_dir/SYMBOL.csv`` into the cache, so later runs find it without ``--data-dir``."""
+    sym = get_symbol(symbol)
+    bars = CsvDirSource(data_dir).load(sym.name, close=sym.close)
+    (cache if cache is not None else Cache()).put(bars, sym.name)
+    return bars
