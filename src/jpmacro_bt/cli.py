@@ -98,8 +98,9 @@ def list_strategies(strategies: StrategiesOpt = None) -> None:
 @app.command()
 @user_errors
 def run(
-    strategy: Annotated[str, typer.Argument(help="Strategy id, e.g. boj_hike_long_jpy (see `jpmacro-bt list`).")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE, repeatable.", show_default=False)] = [],  # noqa: B006
+    strategy: Annotated[list[str], typer.Argument(help="Strategy id(s), e.g. boj_hike_long_jpy (see `jpmacro-bt list`); several make one portfolio.")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE (ID.NAME=VALUE with several strategies), repeatable.", show_default=False)] = [],  # noqa: B006
+    weights: Annotated[Optional[str], typer.Option(help="Portfolio weights, fractions of equity, e.g. 0.5,0.25,0.25 (default: equal).", show_default=False)] = None,
     start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
     end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
     fees: Annotated[Optional[float], typer.Option(help="Fees per side, fraction of traded value (default: by asset class).", show_default=False)] = None,
@@ -112,7 +113,13 @@ def run(
     reports_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
     strategies: StrategiesOpt = None,
 ) -> None:
-    """Backtest one strategy and write reports/<run-id>/ (tearsheet, metrics, returns, trades, manifest)."""
+    """Backtest a strategy (or several as one portfolio) and write reports/<run-id>/.
+
+    The run folder holds tearsheet.html, metrics.json, returns.csv, trades.csv and manifest.json.
+    Several strategies are held in fixed weights, rebalanced at every close.
+    """
+    from .errors import StrategyError
+    from .portfolio import combine, parse_weights
     from .run import RunSettings, run_strategy, write_run
     from .strategy import find
 
@@ -127,11 +134,25 @@ def run(
         data_dir=data_dir,
         offline=offline,
     )
-    spec = find(strategy, strategies)
-    strat = spec.build(_params(param))
+    specs = [find(sid, strategies) for sid in strategy]
+    overrides = _params(param)
+    if len(specs) == 1:
+        if weights is not None:
+            raise StrategyError("--weights needs two or more strategies")
+        per_strategy = {specs[0].id: overrides}
+    else:
+        per_strategy = {s.id: {} for s in specs}
+        for key, value in overrides.items():
+            sid, dot, name = key.partition(".")
+            if not dot or sid not in per_strategy:
+                raise StrategyError(f"--param {key}={value}: with several strategies write ID.NAME=VALUE, ID one of {', '.join(per_strategy)}")
+            per_strategy[sid][name] = value
+    built = [(s, s.build(per_strategy[s.id])) for s in specs]
+    weight_values = parse_weights(weights, len(specs)) if len(specs) > 1 else None
     err = _console(stderr=True)
-    with err.status(f"backtesting {spec.id}"):
-        result = run_strategy(spec, strat, settings)
+    with err.status(f"backtesting {', '.join(strategy)}"):
+        members = [run_strategy(s, b, settings) for s, b in built]
+        result = combine(members, weight_values) if weight_values else members[0]
     for message in result.warnings:
         err.print(f"[yellow]warning:[/] {message}")
     with err.status("writing tearsheet"):
@@ -146,13 +167,13 @@ def _print_metrics(result) -> None:
     from .report import METRICS
 
     period = result.returns.index
-    params = ", ".join(f"{k}={v}" for k, v in result.strategy.params().items()) or "no parameters"
+    params = ", ".join(f"{k}={v}" for k, v in result.display_params().items())
     out = _console()
-    out.print(f"{result.spec.id} ({params}), {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}, {len(period)} bars")
+    out.print(f"{result.label} ({params}), {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}, {len(period)} bars")
     table = Table()
     table.add_column("metric")
-    table.add_column(result.spec.id, justify="right")
-    table.add_column(f"benchmark: {result.strategy.benchmark_name}", justify="right")
+    table.add_column(result.label, justify="right")
+    table.add_column(f"benchmark: {result.benchmark_name}", justify="right")
     for key in METRICS:
         table.add_row(key, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
     out.print(table)
