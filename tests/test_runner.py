@@ -100,3 +100,23 @@ def test_hold_for_skips_signals_inside_an_open_window():
 def test_signals_must_share_the_close_index():
     with pytest.raises(StrategyError, match="entries is not indexed like close"):
         Signals(close=CLOSE, entries=_flags(1).iloc[:-1])
+
+
+def test_borrow_cost_is_charged_on_the_short_value_held():
+    # Short 1000 units at 100 (bar 1) until bar 5 (98), no fees: equity = 200000 - 1000 * price.
+    eq = [100_000, 100_000, 98_000, 99_000, 101_000, 102_000, 102_000, 102_000, 102_000, 102_000]
+    short_value = [0, 100_000, 102_000, 101_000, 99_000, 0, 0, 0, 0, 0]
+    daily = 0.252 / 252  # annual rate over 252 bars a year (business days)
+    expected = 1.0
+    for t in range(1, 10):
+        expected *= 1 + eq[t] / eq[t - 1] - 1 - daily * short_value[t - 1] / eq[t - 1]
+    sig = Signals(close=CLOSE, short_entries=_flags(1), short_exits=_flags(5))
+    bt = backtest(sig, init_cash=100_000.0, size=1.0, fees=0.0, slippage=0.0, borrow_rate=0.252)
+    assert (1 + bt.returns).prod() == pytest.approx(expected, rel=1e-12)
+    assert bt.equity.iloc[-1] == pytest.approx(100_000 * expected, rel=1e-12)
+
+
+def test_borrow_cost_leaves_long_trades_alone():
+    sig = Signals(close=CLOSE, entries=_flags(1), exits=_flags(5))
+    kw = dict(init_cash=100_000.0, size=1.0, fees=0.0, slippage=0.0)
+    pd.testing.assert_series_equal(backtest(sig, **kw, borrow_rate=0.1).returns, backtest(sig, **kw).returns)

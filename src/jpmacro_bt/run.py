@@ -40,8 +40,8 @@ _VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba"
 class RunSettings:
     """Everything besides the strategy's own parameters that shapes a result.
 
-    ``fees``/``slippage`` of None take the default of the traded asset class
-    (``symbols.ASSET_CLASS_COSTS``).
+    ``fees``/``slippage``/``borrow`` of None take the default of the traded
+    asset class (``symbols.ASSET_CLASS_COSTS``), that of the strategy's first symbol.
     """
 
     start: date | None = None
@@ -50,15 +50,18 @@ class RunSettings:
     size: float = 1.0
     fees: float | None = None
     slippage: float | None = None
+    borrow: float | None = None
     source: str | None = None
     data_dir: Path | None = None
     offline: bool = False
 
-    def costs(self, strategy: Strategy) -> tuple[float, float]:
+    def costs(self, strategy: Strategy) -> tuple[float, float, float]:
+        """(fees, slippage, borrow) for ``strategy``."""
         default = ASSET_CLASS_COSTS[get_symbol(strategy.symbols[0]).asset_class]
         return (
             default["fees"] if self.fees is None else self.fees,
             default["slippage"] if self.slippage is None else self.slippage,
+            default["borrow"] if self.borrow is None else self.borrow,
         )
 
 
@@ -98,12 +101,12 @@ class RunResult:
         return self.strategy.benchmark_name
 
     def display_params(self) -> dict[str, Any]:
-        fees, slippage = self.settings.costs(self.strategy)
-        return {**self.strategy.params(), "fees": fees, "slippage": slippage}
+        fees, slippage, borrow = self.settings.costs(self.strategy)
+        return {**self.strategy.params(), "fees": fees, "slippage": slippage, "borrow": borrow}
 
     def describe(self) -> dict[str, Any]:
         """The manifest's ``strategy`` entry."""
-        fees, slippage = self.settings.costs(self.strategy)
+        fees, slippage, borrow = self.settings.costs(self.strategy)
         return {
             "id": self.spec.id,
             "claim": self.spec.claim,
@@ -114,6 +117,7 @@ class RunResult:
             "benchmark": self.strategy.benchmark_name,
             "fees": fees,
             "slippage": slippage,
+            "borrow": borrow,
         }
 
     def fingerprint(self) -> dict[str, dict[str, str]]:
@@ -164,8 +168,8 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the run stops there", JpMacroWarning, stacklevel=1)
         for cal in used:
             cal.warn_if_incomplete(index[0], last)
-        fees, slippage = settings.costs(strategy)
-        result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage)
+        fees, slippage, borrow = settings.costs(strategy)
+        result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow)
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)
         bench.iloc[0] = 0.0  # the benchmark starts with the backtest, not before
         bench = bench.rename("benchmark")
@@ -233,6 +237,7 @@ def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dic
             "size": result.settings.size,
             "fees": result.settings.fees,
             "slippage": result.settings.slippage,
+            "borrow": result.settings.borrow,
             "source": result.settings.source,
             "data_dir": _jsonable(result.settings.data_dir),
             "offline": result.settings.offline,

@@ -53,6 +53,7 @@ def backtest(
     size: float,
     fees: float,
     slippage: float,
+    borrow_rate: float = 0.0,
     freq: str = "1D",
 ) -> Backtest:
     """Simulate ``signals`` and return returns, equity, exposure and trades.
@@ -63,10 +64,16 @@ def backtest(
     size : position size as a fraction of equity at entry (1.0 = fully
         invested, no leverage); for ``target_weights`` it scales the weights.
     fees, slippage : fractions of traded value, per side.
+    borrow_rate : annual cost of borrowing what is sold short, as a fraction of
+        the short position's value; charged each bar on the short value held
+        at the previous close (``rate / bars per year``), taken from the
+        returns without shrinking the position.
     freq : bar frequency, used by vectorbt for its time arithmetic.
     """
     if not (0 < size <= 10):
         raise StrategyError(f"size={size} is out of range: use a fraction of equity in (0, 10]")
+    if not (0 <= borrow_rate < 1):
+        raise StrategyError(f"borrow_rate={borrow_rate} is out of range: use an annual fraction in [0, 1), e.g. 0.005 for 0.5 %")
     for name, value in (("fees", fees), ("slippage", slippage)):
         if not (0 <= value < 0.1):
             raise StrategyError(f"{name}={value} is out of range: use a fraction in [0, 0.1), e.g. 0.0002 for 2 bp")
@@ -115,6 +122,15 @@ def backtest(
         )
     returns = pf.returns().rename("strategy")
     equity = pf.value().rename("equity")
+    if borrow_rate > 0:
+        from .report import periods_per_year
+
+        short_value = pf.asset_value(direction="shortonly")
+        if isinstance(short_value, pd.DataFrame):
+            short_value = short_value.sum(axis=1)
+        held = (short_value.abs() / equity).shift(1, fill_value=0.0)
+        returns = (returns - borrow_rate / periods_per_year(returns.index) * held).rename("strategy")
+        equity = (float(init_cash) * (1 + returns).cumprod()).rename("equity")
     held = pf.position_mask(group_by=False) if multi else pf.position_mask()
     exposure = (held.any(axis=1) if isinstance(held, pd.DataFrame) else held).rename("exposure")
     return Backtest(returns=returns, equity=equity, exposure=exposure, trades=_trades(pf, signals.close))

@@ -43,16 +43,19 @@ class Symbol:
         return next(iter(self.sources))
 
 
-# Default costs per side as fractions of traded value; users override with
-# --fees/--slippage. FX: about half a spread on a major pair; index futures and
-# ETFs: a commission plus a tick; crypto: a taker fee on a large venue.
+# Default costs as fractions of traded value per side; users override with
+# --fees/--slippage/--borrow. FX: about half a spread on a major pair; index
+# futures and ETFs: a commission plus a tick; crypto: a taker fee on a large
+# venue. borrow: annual cost of a short, on its value: general-collateral
+# stock borrow for equities, ETFs and commodities; FX shorts pay the interest
+# differential through carry instead; crypto borrow is dear.
 ASSET_CLASS_COSTS: dict[str, dict[str, float]] = {
-    "fx": {"fees": 0.00002, "slippage": 0.00005},
-    "equity": {"fees": 0.0001, "slippage": 0.0002},
-    "rates": {"fees": 0.0001, "slippage": 0.0001},
-    "commodity": {"fees": 0.0002, "slippage": 0.0003},
-    "crypto": {"fees": 0.001, "slippage": 0.0005},
-    "macro": {"fees": 0.0, "slippage": 0.0},
+    "fx": {"fees": 0.00002, "slippage": 0.00005, "borrow": 0.0},
+    "equity": {"fees": 0.0001, "slippage": 0.0002, "borrow": 0.005},
+    "rates": {"fees": 0.0001, "slippage": 0.0001, "borrow": 0.005},
+    "commodity": {"fees": 0.0002, "slippage": 0.0003, "borrow": 0.005},
+    "crypto": {"fees": 0.001, "slippage": 0.0005, "borrow": 0.05},
+    "macro": {"fees": 0.0, "slippage": 0.0, "borrow": 0.0},
 }
 
 _FX_CCYS = ("USD", "JPY", "EUR", "AUD", "MXN", "ZAR", "TRY", "GBP", "CHF", "CAD", "NZD", "BRL")
