@@ -1,0 +1,83 @@
+"""Short risk assets when the yen strengthens fast: the carry trade is unwinding.
+
+Claim [SOC]: as rates rise and the yen strengthens, the yen carry trade unwinds:
+margin calls and forced selling hit risk assets. When USDJPY falls more than
+``threshold`` over ``bars`` bars (``trigger="return"``), or that move's
+z-score against the last ``window`` such moves is below ``-z``
+(``"zscore"``), or either (``"either"``), short ``asset`` at its next close
+and hold ``hold_days`` bars, leaving early when the yen move reverses
+(USDJPY's ``bars``-bar return back above ``reversal``).
+
+Timing: the yen move is measured on USDJPY's own bars and reaches each traded
+asset through the as-of rule of ``MarketData.panel`` (only USDJPY closes public
+before the asset's close, each used once). ``asset="basket"`` shorts NIKKEI225,
+SPX and BTCUSD, a third of equity each, each at its own close.
+
+Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
+Requires: USDJPY and ``asset`` daily closes (for the basket: NIKKEI225, SPX,
+BTCUSD). Only the default asset is listed in ``symbols`` until the contract
+lets a parameter choose what is loaded.
+Benchmark: cash (the strategy is flat most of the time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from jpmacro_bt.errors import StrategyError, did_you_mean
+from jpmacro_bt.indicators import align, hold_until, latch, require_price_symbol, returns, to_basket, to_target_weights, yen_spike
+from jpmacro_bt.strategy import Signals, Strategy, param
+
+BASKET = ("NIKKEI225", "SPX", "BTCUSD")
+TRIGGERS = ("return", "zscore", "either")
+
+
+@dataclass(frozen=True)
+class CarryUnwindShortRisk(Strategy):
+    claim = "A fast yen rally is a carry unwind that hits risk assets: short them when USDJPY drops sharply"
+    source = "[SOC] social-media thread on the BoJ's latest hike, January 2026"
+    symbols = ("NIKKEI225", "USDJPY")
+
+    asset: str = param("NIKKEI225", help="price symbol to short, or 'basket' (NIKKEI225+SPX+BTCUSD, equal weights)", grid=("NIKKEI225",))
+    bars: int = param(5, min=1, max=60, help="look-back of the USDJPY move, bars", grid=(3, 5, 10))
+    trigger: str = param("return", help="what fires: 'return' (move below -threshold), 'zscore' (z-score below -z) or 'either'", grid=())
+    threshold: float = param(0.03, min=0.001, max=0.5, help="USDJPY fall over `bars` that fires, fraction (0.03 = 3 %)", grid=(0.02, 0.03, 0.05))
+    z: float = param(2.5, min=0.5, max=10.0, help="z-score of the move that fires, standard deviations", grid=())
+    window: int = param(250, min=20, max=2500, help="trailing window of the z-score, bars", grid=())
+    hold_days: int = param(10, min=1, max=250, help="bars held at most", grid=(5, 10, 20))
+    reversal: float | None = param(0.0, min=-0.2, max=0.2, help="exit early when the USDJPY move over `bars` rises above this, fraction; none = off", grid=())
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_price_symbol(self.asset, "asset", extra=("basket",))
+        if self.trigger not in TRIGGERS:
+            raise StrategyError(f"trigger={self.trigger!r}{did_you_mean(self.trigger, TRIGGERS)}; use one of {', '.join(TRIGGERS)}")
+
+    def _short_state(self, data, asset: str, fired: pd.Series, move: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """Entries, exits and the held state of a short in ``asset`` on its own bars."""
+        fx_close = data.bars["USDJPY"].close
+        seen = align(data, asset, {"fired": (fired.astype(float), fx_close), "move": (move, fx_close)}, max_fill=0)
+        index = data.close(asset).index
+        entries = (seen["fired"] > 0.5).reindex(index, fill_value=False)
+        back = seen["move"] > self.reversal if self.reversal is not None else pd.Series(False, index=seen.index)
+        entries, exits = hold_until(entries, self.hold_days, back.reindex(index, fill_value=False))
+        return entries, exits, latch(entries, exits)
+
+    def signals(self, data, events) -> Signals:
+        usdjpy = data.close("USDJPY")
+        fired = yen_spike(
+            usdjpy,
+            self.bars,
+            self.threshold if self.trigger in ("return", "either") else None,
+            self.z if self.trigger in ("zscore", "either") else None,
+            self.window,
+        )
+        move = returns(usdjpy, self.bars)
+        if self.asset != "basket":
+            entries, exits, _ = self._short_state(data, self.asset, fired, move)
+            return Signals(close=data.close(self.asset), short_entries=entries, short_exits=exits)
+        weights = {a: to_target_weights(-self._short_state(data, a, fired, move)[2].astype(float), 1.0 / len(BASKET)) for a in BASKET}
+        close, target = to_basket({a: data.close(a) for a in BASKET}, weights)
+        return Signals(close=close, target_weights=target)
