@@ -77,3 +77,16 @@ def test_benchmark_is_holding_yen(result):
     usdjpy = result.data.close("USDJPY").loc[result.returns.index]
     expected = (usdjpy.shift(1) / usdjpy - 1).fillna(0.0)
     np.testing.assert_allclose(result.returns["benchmark"].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_price_at_or_below_zero_is_refused():
+    # WTI settled at -37.63 on 2020-04-20: such a close cannot be traded as a price.
+    from jpmacro_bt.errors import DataError
+
+    from .conftest import market_from
+
+    idx = pd.bdate_range("2020-04-15", periods=6)
+    close = pd.Series([19.87, 20.37, 18.27, -37.63, 10.01, 13.78], index=idx)
+    spec = find("boj_hike_long_jpy")
+    with pytest.raises(DataError, match="USDJPY closes at -37.63 on 2020-04-20: a traded price must be positive"):
+        run_strategy(spec, spec.build(), RunSettings(start=date(2020, 4, 15)), data=market_from({"USDJPY": close}))

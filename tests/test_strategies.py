@@ -47,7 +47,7 @@ def test_truncation_does_not_change_the_past(sid, CUT):
     """Signals and returns up to CUT are identical whether the data end at CUT or years later."""
     spec = SPECS[sid]
     strategy = spec.build()
-    data = make_market(strategy.symbols)
+    data = make_market(strategy.needs())
     events = load_events()
     full = compute_signals(strategy, data, events)
     cut = compute_signals(strategy, data.truncate(CUT), events)
@@ -66,8 +66,8 @@ def test_truncation_does_not_change_the_past(sid, CUT):
 @pytest.mark.parametrize("sid", sorted(SPECS))
 def test_inputs_unchanged(sid):
     strategy = SPECS[sid].build()
-    data = make_market(strategy.symbols)
-    before = {s: data.close(s).copy() for s in strategy.symbols}
+    data = make_market(strategy.needs())
+    before = {s: data.close(s).copy() for s in strategy.needs()}
     compute_signals(strategy, data, load_events())
     for s, series in before.items():
         pd.testing.assert_series_equal(series, data.close(s))

@@ -41,7 +41,7 @@ class RunSettings:
     """Everything besides the strategy's own parameters that shapes a result.
 
     ``fees``/``slippage``/``borrow`` of None take the default of the traded
-    asset class (``symbols.ASSET_CLASS_COSTS``), that of the strategy's first symbol.
+    asset class (``symbols.ASSET_CLASS_COSTS``) of the traded symbol (``needs()[0]``).
     """
 
     start: date | None = None
@@ -57,7 +57,7 @@ class RunSettings:
 
     def costs(self, strategy: Strategy) -> tuple[float, float, float]:
         """(fees, slippage, borrow) for ``strategy``."""
-        default = ASSET_CLASS_COSTS[get_symbol(strategy.symbols[0]).asset_class]
+        default = ASSET_CLASS_COSTS[get_symbol(strategy.needs()[0]).asset_class]
         return (
             default["fees"] if self.fees is None else self.fees,
             default["slippage"] if self.slippage is None else self.slippage,
@@ -135,6 +135,19 @@ def _check_range(settings: RunSettings) -> None:
         raise DataError(f"--start {settings.start} is after --end {settings.end}; swap them")
 
 
+def _check_prices(close: pd.Series | pd.DataFrame) -> None:
+    """A traded price must be positive: returns of a price at or below zero mean nothing."""
+    frame = close.to_frame() if isinstance(close, pd.Series) else close
+    bad = frame.le(0).stack()
+    if bad.any():
+        (day, symbol) = bad[bad].index[0]
+        value = frame.loc[day, symbol]
+        raise DataError(
+            f"{symbol} closes at {value:g} on {day:%Y-%m-%d}: a traded price must be positive; "
+            f"start after it with --start, or trade another instrument"
+        )
+
+
 def compute_signals(strategy: Strategy, data: MarketData, events: Events):
     """The strategy's signals on ``data`` (a seam for the no-look-ahead test)."""
     return strategy.signals(data, events)
@@ -149,7 +162,7 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", JpMacroWarning)
         if data is None:
-            data = load_market_data(strategy.symbols, end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
+            data = load_market_data(strategy.needs(), end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
         else:
             data = data.truncate(settings.end) if settings.end else data
         events = load_events()
@@ -158,6 +171,7 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
         start = settings.start or max(firsts)
         signals = compute_signals(strategy, data, events).cut(pd.Timestamp(start) if start else None, None)
+        _check_prices(signals.close)
         index = signals.close.index
         if len(index) < 2:
             raise DataError(

@@ -4,8 +4,9 @@ A strategy is a module in a strategies folder; its id is the file name. The
 module defines one frozen dataclass subclassing :class:`Strategy`:
 
 * class attributes ``claim`` (one line), ``source`` (the research it comes
-  from), ``symbols`` (what it needs) and optionally ``calendars`` (the event
-  calendars it reads, so a run can warn when it outruns them);
+  from), ``symbols`` (what it needs with default parameters; ``needs()`` may
+  depend on the parameters) and optionally ``calendars`` (the event calendars
+  it reads, so a run can warn when it outruns them);
 * parameters as typed dataclass fields declared with :func:`param` (default,
   bounds, unit, sweep grid);
 * a pure, vectorised ``signals(data, events) -> Signals``;
@@ -129,9 +130,15 @@ class Strategy:
     def signals(self, data: Any, events: Any) -> Signals:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def needs(self) -> tuple[str, ...]:
+        """Symbols to load for these parameters; the first is the one traded, whose
+        asset class sets the default costs. The default is the class's ``symbols``;
+        a strategy whose parameters choose an asset overrides this."""
+        return self.symbols
+
     def benchmark(self, data: Any) -> pd.Series:
         """Daily returns of the benchmark; the default is cash (zero)."""
-        close = data.close(self.symbols[0])
+        close = data.close(self.needs()[0])
         return pd.Series(0.0, index=close.index, name="cash")
 
     @property
