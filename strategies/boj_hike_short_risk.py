@@ -9,8 +9,7 @@ extends it nor, after a stop, re-opens it.
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
 Requires: the daily close of ``asset`` (a price symbol: NIKKEI225, SPX, BTCUSD,
-TLT, ...); the BoJ decision calendar. Only the default asset is listed in
-``symbols`` until the contract lets a parameter choose what is loaded.
+TLT, ...; ``needs()`` loads the one chosen); the BoJ decision calendar.
 Benchmark: cash (the strategy is flat between hikes).
 """
 
@@ -29,13 +28,16 @@ class BojHikeShortRisk(Strategy):
     symbols = ("NIKKEI225",)
     calendars = ("boj",)
 
-    asset: str = param("NIKKEI225", help="price symbol shorted after each hike (must be loaded: the default is)", grid=("NIKKEI225",))
+    asset: str = param("NIKKEI225", help="price symbol shorted after each hike, e.g. NIKKEI225, SPX, BTCUSD, TLT", grid=("NIKKEI225", "SPX", "BTCUSD"))
     hold_days: int = param(10, min=1, max=250, help="bars held after entry", grid=(1, 5, 10, 20, 40))
     stop: float | None = param(None, min=0.001, max=0.5, help="stop-loss as a fraction of entry (0.05 = 5 %); none = off", grid=(None, 0.03, 0.05))
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_price_symbol(self.asset, "asset")
+
+    def needs(self) -> tuple[str, ...]:
+        return (self.asset,)
 
     def signals(self, data, events) -> Signals:
         close = data.close(self.asset)

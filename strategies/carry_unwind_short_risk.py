@@ -14,9 +14,10 @@ before the asset's close, each used once). ``asset="basket"`` shorts NIKKEI225,
 SPX and BTCUSD, a third of equity each, each at its own close.
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
-Requires: USDJPY and ``asset`` daily closes (for the basket: NIKKEI225, SPX,
-BTCUSD). Only the default asset is listed in ``symbols`` until the contract
-lets a parameter choose what is loaded.
+Requires: ``asset`` and USDJPY daily closes (for the basket: NIKKEI225, SPX,
+BTCUSD); ``needs()`` loads exactly these. The basket's default costs are
+those of its first member, the Nikkei (equity): pass --fees/--slippage/--borrow
+to cost Bitcoin as crypto.
 Benchmark: cash (the strategy is flat most of the time).
 """
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.indicators import align, hold_until, latch, require_price_symbol, returns, to_basket, to_target_weights, yen_spike
+from jpmacro_bt.indicators import align, hold_until, latch, needed, require_price_symbol, returns, to_basket, to_target_weights, yen_spike
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 BASKET = ("NIKKEI225", "SPX", "BTCUSD")
@@ -40,7 +41,7 @@ class CarryUnwindShortRisk(Strategy):
     source = "[SOC] social-media thread on the BoJ's latest hike, January 2026"
     symbols = ("NIKKEI225", "USDJPY")
 
-    asset: str = param("NIKKEI225", help="price symbol to short, or 'basket' (NIKKEI225+SPX+BTCUSD, equal weights)", grid=("NIKKEI225",))
+    asset: str = param("NIKKEI225", help="price symbol to short, or 'basket' (NIKKEI225+SPX+BTCUSD, equal weights)", grid=("NIKKEI225", "SPX", "BTCUSD", "basket"))
     bars: int = param(5, min=1, max=60, help="look-back of the USDJPY move, bars", grid=(3, 5, 10))
     trigger: str = param("return", help="what fires: 'return' (move below -threshold), 'zscore' (z-score below -z) or 'either'", grid=())
     threshold: float = param(0.03, min=0.001, max=0.5, help="USDJPY fall over `bars` that fires, fraction (0.03 = 3 %)", grid=(0.02, 0.03, 0.05))
@@ -54,6 +55,9 @@ class CarryUnwindShortRisk(Strategy):
         require_price_symbol(self.asset, "asset", extra=("basket",))
         if self.trigger not in TRIGGERS:
             raise StrategyError(f"trigger={self.trigger!r}{did_you_mean(self.trigger, TRIGGERS)}; use one of {', '.join(TRIGGERS)}")
+
+    def needs(self) -> tuple[str, ...]:
+        return needed(*(BASKET if self.asset == "basket" else (self.asset,)), "USDJPY")
 
     def _short_state(self, data, asset: str, fired: pd.Series, move: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         """Entries, exits and the held state of a short in ``asset`` on its own bars."""

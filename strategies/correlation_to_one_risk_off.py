@@ -21,7 +21,10 @@ affects the level, not the timing, of the signal. Flat before the
 correlation is first defined (Bitcoin starts in 2014).
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
-Requires: SPX, NIKKEI225, BTCUSD, WTI, AUDJPY daily closes.
+Requires: SPX, NIKKEI225, BTCUSD, WTI, AUDJPY daily closes; ``needs()`` puts
+``asset`` first, so its asset class sets the default costs. WTI settled below
+zero on 2020-04-20 and a traded price must be positive: hold it with --start
+2020-04-21 or later.
 Benchmark: buy and hold ``asset``.
 """
 
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.indicators import latch, mean_pairwise_corr, returns, state_on, to_target_weights, zscore
+from jpmacro_bt.indicators import latch, mean_pairwise_corr, needed, returns, state_on, to_target_weights, zscore
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 UNIVERSE = ("SPX", "NIKKEI225", "BTCUSD", "WTI", "AUDJPY")
@@ -62,6 +65,9 @@ class CorrelationToOneRiskOff(Strategy):
                 raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
         if self.leave > self.enter:
             raise StrategyError(f"leave={self.leave} is above enter={self.enter}; use leave <= enter")
+
+    def needs(self) -> tuple[str, ...]:
+        return needed(self.asset, *UNIVERSE)
 
     def mean_corr(self, data) -> pd.Series:
         """Average pairwise correlation on the bars of ``asset`` (NaN where not yet defined)."""

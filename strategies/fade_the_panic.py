@@ -13,8 +13,7 @@ as-of rule of ``MarketData.panel`` (for the Nikkei: the previous day's
 fixing, the latest public at the Tokyo close).
 
 Source: a rebuttal of the "Japan dumps Treasuries" thread (late January 2026).
-Requires: ``asset`` and USDJPY daily closes. Only the default asset is listed
-in ``symbols`` until a parameter can choose what is loaded.
+Requires: ``asset`` and USDJPY daily closes (``needs()`` loads the asset chosen).
 Benchmark: buy and hold ``asset``.
 """
 
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.indicators import align, require_price_symbol, returns, yen_spike
+from jpmacro_bt.indicators import align, needed, require_price_symbol, returns, yen_spike
 from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
 
@@ -34,7 +33,7 @@ class FadeThePanic(Strategy):
     source = "[RB] rebuttal of the 'Japan dumps Treasuries' thread, late January 2026"
     symbols = ("NIKKEI225", "USDJPY")
 
-    asset: str = param("NIKKEI225", help="price symbol bought after the crash (must be loaded: the default is)", grid=("NIKKEI225",))
+    asset: str = param("NIKKEI225", help="price symbol bought after the crash, e.g. NIKKEI225, SPX, BTCUSD", grid=("NIKKEI225", "SPX", "BTCUSD"))
     bars: int = param(3, min=1, max=60, help="look-back of the asset's fall, bars", grid=())
     drop: float = param(0.08, min=0.01, max=0.9, help="fall of the asset that counts as a crash, fraction (0.08 = 8 %)", grid=(0.05, 0.08, 0.12))
     yen_bars: int = param(5, min=1, max=60, help="look-back of the USDJPY move, USDJPY bars", grid=())
@@ -45,6 +44,9 @@ class FadeThePanic(Strategy):
     def __post_init__(self) -> None:
         super().__post_init__()
         require_price_symbol(self.asset, "asset")
+
+    def needs(self) -> tuple[str, ...]:
+        return needed(self.asset, "USDJPY")
 
     def signals(self, data, events) -> Signals:
         close = data.close(self.asset)

@@ -24,9 +24,11 @@ New York close of the Treasury yields, the policy rates announced by then.
 TLT trades at its own close that day, after the fixing.
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
-Requires: USDJPY, UST10Y, JGB10Y, UST2Y, JGB2Y; BoJ and FOMC calendars; TLT
-for ``trade`` TLT or both (not in ``symbols`` until a parameter can choose
-what is loaded).
+Requires: USDJPY, UST10Y, JGB10Y; UST2Y and JGB2Y for ``short_rates="2y"``;
+TLT for ``trade`` TLT or both; BoJ and FOMC calendars. ``needs()`` loads
+exactly these, the traded symbol first. For ``trade="both"`` that is USDJPY,
+so the basket takes FX default costs: no borrow on the TLT short unless
+--borrow is given (which charges both legs).
 Benchmark: always long JPY (the inverse of the USDJPY price traded) for
 ``trade="USDJPY"``, else cash.
 """
@@ -40,7 +42,7 @@ import pandas as pd
 from jpmacro_bt.carry import carry_price, rate_changes, rates_on_bars
 from jpmacro_bt.errors import StrategyError, did_you_mean
 from jpmacro_bt.events import load_events
-from jpmacro_bt.indicators import align, latch, state_on, to_basket, to_target_weights
+from jpmacro_bt.indicators import align, latch, needed, state_on, to_basket, to_target_weights
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 SHORT_RATES = ("policy", "2y")
@@ -51,13 +53,13 @@ TRADES = ("USDJPY", "TLT", "both")
 class HedgedYieldRepatriation(Strategy):
     claim = "When FX-hedged Treasuries yield less than JGBs, Japanese money goes home: long JPY"
     source = "[SOC] social-media thread on the BoJ's latest hike, January 2026"
-    symbols = ("USDJPY", "UST10Y", "JGB10Y", "UST2Y", "JGB2Y")
+    symbols = ("USDJPY", "UST10Y", "JGB10Y")
     calendars = ("boj", "fomc")
 
     short_rates: str = param("policy", help="hedge cost from 'policy' rates (Fed, BoJ) or '2y' yields (UST2Y-JGB2Y)", grid=SHORT_RATES)
     threshold_bp: float = param(0.0, min=-500.0, max=500.0, help="enter when the hedged pickup is below this, basis points", grid=(-50.0, 0.0, 50.0))
     band_bp: float = param(25.0, min=0.0, max=500.0, help="leave when the pickup is back above threshold + band, basis points", grid=(0.0, 25.0, 50.0))
-    trade: str = param("USDJPY", help="'USDJPY' (short it = long JPY), 'TLT' (short) or 'both' (half each); TLT must be loaded", grid=("USDJPY",))
+    trade: str = param("USDJPY", help="'USDJPY' (short it = long JPY), 'TLT' (short) or 'both' (half each)", grid=TRADES)
     carry: bool = param(True, help="price USDJPY with the US-Japan policy-rate carry (true) or spot only (false)", grid=())
 
     def __post_init__(self) -> None:
@@ -66,9 +68,17 @@ class HedgedYieldRepatriation(Strategy):
             if value not in allowed:
                 raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
 
+    def _inputs(self) -> tuple[str, ...]:
+        """What the pickup is computed from, USDJPY (its calendar) first."""
+        return ("USDJPY", "UST10Y", "JGB10Y", *(("UST2Y", "JGB2Y") if self.short_rates == "2y" else ()))
+
+    def needs(self) -> tuple[str, ...]:
+        traded = {"USDJPY": ("USDJPY",), "TLT": ("TLT",), "both": ("USDJPY", "TLT")}[self.trade]
+        return needed(*traded, *self._inputs())
+
     def pickup_bp(self, data, events) -> pd.Series:
         """Hedged UST10Y minus JGB10Y on USDJPY's bars, basis points."""
-        panel = data.panel(["USDJPY", "UST10Y", "JGB10Y", "UST2Y", "JGB2Y"], calendar="USDJPY")
+        panel = data.panel(self._inputs(), calendar="USDJPY")
         if self.short_rates == "policy":
             bar_close = data.bar_close("USDJPY").reindex(panel.index)
             gap = rates_on_bars(rate_changes("USD", events), bar_close) - rates_on_bars(rate_changes("JPY", events), bar_close)

@@ -15,8 +15,8 @@ Tokyo close, the same minute as the Nikkei, but are published after it, so the
 strategy uses the previous JGB close (one JGB bar of lag).
 
 Source: Capital Flows Research, "Regime Shift In Japan: The Melt Up Before The Crash" (2026-01-09).
-Requires: NIKKEI225, USDJPY and JGB10Y daily closes (JGB30Y when chosen: not
-in ``symbols`` until a parameter can choose what is loaded).
+Requires: NIKKEI225, USDJPY and ``jgb`` (JGB10Y or JGB30Y, from 1999) daily
+closes; ``needs()`` loads the JGB yield chosen.
 Benchmark: buy and hold the Nikkei 225.
 """
 
@@ -41,7 +41,7 @@ class JapanFiscalMeltUp(Strategy):
 
     trend_window: int = param(100, min=5, max=500, help="Nikkei moving-average window of the trend filter, bars", grid=(50, 100, 200))
     fx_window: int = param(100, min=5, max=500, help="USDJPY moving-average window of the weak-yen filter, USDJPY bars", grid=())
-    jgb: str = param("JGB10Y", help="JGB yield that must be rising: JGB10Y or JGB30Y (JGB30Y must be loaded)", grid=("JGB10Y",))
+    jgb: str = param("JGB10Y", help="JGB yield that must be rising: JGB10Y or JGB30Y", grid=JGBS)
     jgb_bars: int = param(60, min=1, max=500, help="look-back of the JGB rise, JGB bars", grid=())
     crash_dd: float = param(0.10, min=0.01, max=0.9, help="drawdown from the recent peak that counts as a crash, fraction (0.10 = 10 %)", grid=(0.07, 0.10, 0.15))
     dd_window: int = param(60, min=5, max=500, help="window of the recent peak, bars", grid=())
@@ -53,6 +53,9 @@ class JapanFiscalMeltUp(Strategy):
         super().__post_init__()
         if self.jgb not in JGBS:
             raise StrategyError(f"jgb={self.jgb!r}{did_you_mean(self.jgb, JGBS)}; use one of {', '.join(JGBS)}")
+
+    def needs(self) -> tuple[str, ...]:
+        return ("NIKKEI225", "USDJPY", self.jgb)
 
     def signals(self, data, events) -> Signals:
         nikkei = data.close("NIKKEI225")

@@ -14,9 +14,9 @@ JGB move reaches New York through the as-of rule of ``MarketData.panel``, each
 JGB close used once, on the first New York close after it.
 
 Source: a rebuttal of the "Japan dumps Treasuries" thread (late January 2026).
-Requires: TLT and UST30Y closes, the JGB30Y yield (JGB40Y, from 2007, only
-when chosen; it is not in ``symbols``, so that a run is not cut to its start,
-until a parameter can choose what is loaded).
+Requires: the instrument's close (TLT, or the UST30Y yield for the synthetic
+bond) and the ``signal`` yield (JGB30Y, or JGB40Y from 2007); ``needs()``
+loads only these, so a run starts with what its parameters use.
 Benchmark: cash (the strategy is flat most of the time).
 """
 
@@ -37,9 +37,9 @@ INSTRUMENTS = ("TLT", "synthetic")
 class JgbSpilloverShortUst(Strategy):
     claim = "A sell-off in long JGBs spills over into long Treasuries: short them after a sharp rise in JGB30Y"
     source = "[RB] rebuttal of the 'Japan dumps Treasuries' thread, late January 2026"
-    symbols = ("TLT", "JGB30Y", "UST30Y")
+    symbols = ("TLT", "JGB30Y")
 
-    signal: str = param("JGB30Y", help="JGB yield whose rise fires: JGB30Y or JGB40Y (JGB40Y must be loaded)", grid=("JGB30Y",))
+    signal: str = param("JGB30Y", help="JGB yield whose rise fires: JGB30Y or JGB40Y (from 2007)", grid=SIGNALS)
     bars: int = param(5, min=1, max=60, help="look-back of the JGB move, JGB bars", grid=(1, 5, 10, 20))
     rise_bp: float = param(15.0, min=1.0, max=200.0, help="rise that fires, basis points", grid=(10.0, 15.0, 25.0))
     hold_days: int = param(10, min=1, max=250, help="bars held after entry", grid=(5, 10, 20))
@@ -50,6 +50,9 @@ class JgbSpilloverShortUst(Strategy):
         for name, value, allowed in (("signal", self.signal, SIGNALS), ("instrument", self.instrument, INSTRUMENTS)):
             if value not in allowed:
                 raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
+
+    def needs(self) -> tuple[str, ...]:
+        return ("TLT" if self.instrument == "TLT" else "UST30Y", self.signal)
 
     def _traded(self, data):
         if self.instrument == "TLT":

@@ -17,7 +17,9 @@ of ``MarketData.panel`` and is used once; a day Tokyo is shut gives no signal
 (flat).
 
 Source: Capital Flows Research, "Regime Shift In Japan: The Melt Up Before The Crash" (2026-01-09).
-Requires: NIKKEI225 and ``asset`` daily closes (SPX, or GOLD, WTI, ES, ... when loaded).
+Requires: ``asset`` (SPX, GOLD, WTI, ES, ...) and NIKKEI225 daily closes;
+``needs()`` loads the asset chosen. WTI settled below zero on 2020-04-20 and a
+traded price must be positive: run it with --start 2020-04-21 or later.
 Benchmark: buy and hold ``asset``.
 """
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.indicators import align, require_price_symbol, returns, to_target_weights
+from jpmacro_bt.indicators import align, needed, require_price_symbol, returns, to_target_weights
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 
@@ -37,13 +39,16 @@ class NikkeiLeadsGlobal(Strategy):
     source = "[CF] Capital Flows Research, 'Regime Shift In Japan: The Melt Up Before The Crash', 2026-01-09"
     symbols = ("SPX", "NIKKEI225")
 
-    asset: str = param("SPX", help="price symbol traded after Tokyo's close, e.g. SPX, GOLD, WTI (must be loaded: SPX is)", grid=("SPX",))
+    asset: str = param("SPX", help="price symbol traded after Tokyo's close, e.g. SPX, ES, GOLD, WTI", grid=("SPX", "GOLD"))
     min_move: float = param(0.0, min=0.0, max=0.2, help="smallest Nikkei daily move that gives a signal, fraction (0.005 = 0.5 %)", grid=(0.0, 0.005, 0.01, 0.02))
     long_only: bool = param(False, help="only follow up-days (flat after down-days); true/false", grid=(False, True))
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_price_symbol(self.asset, "asset")
+
+    def needs(self) -> tuple[str, ...]:
+        return needed(self.asset, "NIKKEI225")
 
     def signals(self, data, events) -> Signals:
         close = data.close(self.asset)

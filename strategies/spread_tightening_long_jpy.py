@@ -15,10 +15,11 @@ the same day) and the previous New York close of the Treasury yield; the two
 legs are hours apart, never from the future.
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
-Requires: USDJPY; UST2Y and JGB2Y (tenor 2y) or UST10Y and JGB10Y (tenor 10y);
-for the carry, the BoJ and FOMC calendars (policy rates back-filled before
-they start from ``calendars/policy_rates.csv``, so the priced history starts
-in October 2010; a run without --start begins with the FOMC calendar, 2022).
+Requires: USDJPY; UST2Y and JGB2Y (tenor 2y) or UST10Y and JGB10Y (tenor
+10y), only the chosen pair being loaded (``needs()``); for the carry, the BoJ
+and FOMC calendars (policy rates back-filled before they start from
+``calendars/policy_rates.csv``, so the priced history starts in October 2010;
+a run without --start begins with the FOMC calendar, 2022).
 Benchmark: always long JPY (the inverse of the USDJPY price traded).
 """
 
@@ -41,7 +42,7 @@ TENORS = {"2y": ("UST2Y", "JGB2Y"), "10y": ("UST10Y", "JGB10Y")}
 class SpreadTighteningLongJpy(Strategy):
     claim = "A narrowing US-Japan yield spread strengthens the yen: long JPY after a fast narrowing"
     source = "[SOC] social-media thread on the BoJ's latest hike, January 2026"
-    symbols = ("USDJPY", "UST2Y", "JGB2Y", "UST10Y", "JGB10Y")
+    symbols = ("USDJPY", "UST2Y", "JGB2Y")
     calendars = ("boj", "fomc")
 
     tenor: str = param("2y", help="spread tenor: '2y' (UST2Y-JGB2Y) or '10y' (UST10Y-JGB10Y)", grid=tuple(TENORS))
@@ -55,6 +56,9 @@ class SpreadTighteningLongJpy(Strategy):
         super().__post_init__()
         if self.tenor not in TENORS:
             raise StrategyError(f"tenor={self.tenor!r}{did_you_mean(self.tenor, TENORS)}; use one of {', '.join(TENORS)}")
+
+    def needs(self) -> tuple[str, ...]:
+        return ("USDJPY", *TENORS[self.tenor])
 
     def signals(self, data, events) -> Signals:
         us, jp = TENORS[self.tenor]

@@ -56,7 +56,7 @@ class MarketData:
         except KeyError:
             raise DataError(
                 f"symbol {symbol!r} was not loaded{did_you_mean(symbol, self.bars)}; "
-                f"a strategy must list it in its `symbols`"
+                f"a strategy must return it from `needs()`"
             ) from None
 
     def close(self, symbol: str) -> pd.Series:

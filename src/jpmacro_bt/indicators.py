@@ -14,7 +14,8 @@ Families: moves (:func:`returns`, :func:`change_bp`), statistics
 position helpers (:func:`latch`, :func:`hold_until`, :func:`state_on`,
 :func:`to_target_weights`), baskets of assets on different calendars
 (:func:`basket_close`, :func:`to_basket`), alignment of derived series across
-markets (:func:`align`) and parameter checks (:func:`require_price_symbol`).
+markets (:func:`align`), parameter checks (:func:`require_price_symbol`) and
+the symbols parameters choose (:func:`needed`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "hold_until",
     "latch",
     "mean_pairwise_corr",
+    "needed",
     "require_price_symbol",
     "returns",
     "rolling_vol",
@@ -275,3 +277,13 @@ def require_price_symbol(name: str, param: str, *, extra: tuple[str, ...] = ()) 
             f"{param}={name!r} is a {sym.kind} ({sym.description}), not a price: it cannot be traded; "
             f"use a price symbol such as NIKKEI225, SPX or TLT"
         )
+
+
+def needed(*names: str) -> tuple[str, ...]:
+    """``names`` without repeats, in order: what a strategy's ``needs()`` returns.
+
+    The first is the traded symbol (its asset class sets the default costs), so
+    a chosen asset that is also an input (``asset="USDJPY"`` beside the USDJPY
+    signal) is loaded once, in first place.
+    """
+    return tuple(dict.fromkeys(names))
