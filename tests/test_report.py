@@ -50,7 +50,7 @@ def test_eoy_year_labels_sit_under_their_bars():
     import quantstats as qs
 
     r, b = _returns(12)
-    with report._quiet(), report._bar_ticks_fixed():
+    with report._quiet(), report._quantstats_fixes():
         fig = qs.plots.yearly_returns(r.rename("s"), b.rename("b"), show=False)
     ax = fig.axes[0]
     labelled = {round(t): lab.get_text() for t, lab in zip(ax.get_xticks(), ax.get_xticklabels()) if lab.get_text()}
@@ -76,3 +76,18 @@ def test_flat_strategy_has_no_sharpe():
     idx = pd.bdate_range("2024-01-01", periods=30)
     m = report.compute_metrics(pd.Series(0.0, idx))
     assert m["sharpe"] is None and m["total_return"] == 0.0 and m["max_drawdown"] == 0.0
+
+
+@pytest.mark.parametrize(("x", "label"), [(0.025, "2.5%"), (-0.0999999, "-10%"), (0.1, "10%"), (0.0, "0%"), (-1e-9, "0%"), (12.5, "1,250%")])
+def test_percent_axis_labels_are_exact(x, label):
+    assert report._pct_label(x) == label
+
+
+def test_quantstats_axes_use_exact_labels_inside_the_fix_only():
+    from quantstats._plotting import core
+
+    before = core.format_pct_axis(0.025, None)
+    with report._quantstats_fixes():
+        assert core.format_pct_axis(0.025, None) == "2.5%"
+        assert core._plt.FuncFormatter(lambda x, pos: "int")(-0.0999999, None) == "-10%"
+    assert core.format_pct_axis(0.025, None) == before == "2%"  # quantstats' own rounding, restored

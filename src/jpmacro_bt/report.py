@@ -7,11 +7,14 @@ HTML is post-processed to drop the one remote resource it links (a favicon),
 so a tearsheet opens offline without a single request, and to replace a
 glyph most fonts lack.
 
-Known quantstats 0.0.86 bug worked around here, scoped to our own call: with
-more than ten years the "EOY Returns" chart puts its year labels at positions
-0..n while pandas 3 draws the bars at period ordinals, so labels pile up on
-the left (ranaroussi/quantstats#518). :class:`_BarTicks` maps those label
-positions onto the bars for the duration of the report only.
+Known quantstats 0.0.86 chart bugs, worked around for the duration of our
+own call only (:func:`_quantstats_fixes`):
+
+* with more than ten years the "EOY Returns" chart puts its year labels at
+  positions 0..n while pandas 3 draws the bars at period ordinals, so labels
+  pile up on the left (ranaroussi/quantstats#518);
+* percent axes round or truncate to whole percent, so a tick at 2.5 % reads
+  "2%" and one at -10 % reads "-9%": labels are printed to 0.1 %.
 """
 
 from __future__ import annotations
@@ -78,14 +81,24 @@ def compute_metrics(returns: pd.Series, *, trades: pd.DataFrame | None = None, e
     return out
 
 
-class _BarTicks:
-    """pyplot as quantstats' plotting core sees it, but with ``xticks`` placed on the drawn bars."""
+def _pct_label(x: float, _pos: object = None) -> str:
+    """An axis fraction as a percent with at most one decimal: 0.025 -> "2.5%", -0.0999999 -> "-10%"."""
+    text = f"{x * 100:,.1f}".rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text) + "%"
+
+
+class _FixedPyplot:
+    """pyplot as quantstats' plotting core sees it: ``xticks`` placed on the drawn
+    bars, and every ``FuncFormatter`` it builds (all are percent axes) exact."""
 
     def __init__(self, plt) -> None:
         self._plt = plt
 
     def __getattr__(self, name: str):
         return getattr(self._plt, name)
+
+    def FuncFormatter(self, _func):  # noqa: N802 - pyplot's name
+        return self._plt.FuncFormatter(_pct_label)
 
     def xticks(self, ticks=None, labels=None, **kwargs):
         if ticks is not None:
@@ -96,15 +109,20 @@ class _BarTicks:
 
 
 @contextmanager
-def _bar_ticks_fixed():
+def _quantstats_fixes():
     from quantstats._plotting import core
 
-    original = core._plt
-    core._plt = _BarTicks(original)
+    plt, pct = core._plt, core.format_pct_axis
+
+    def pct_axis(x, pos=None):
+        # Keep quantstats' K%/M% for very large values; exact labels below that.
+        return pct(x, pos) if abs(x) >= 10 else _pct_label(x)
+
+    core._plt, core.format_pct_axis = _FixedPyplot(plt), pct_axis
     try:
         yield
     finally:
-        core._plt = original
+        core._plt, core.format_pct_axis = plt, pct
 
 
 @contextmanager
@@ -152,7 +170,7 @@ def write_tearsheet(
 
     matplotlib.use("Agg", force=False)
     esc = html.escape
-    with _quiet(), _bar_ticks_fixed():
+    with _quiet(), _quantstats_fixes():
         qs.reports.html(
             returns.rename(esc(strategy_title)),
             benchmark=benchmark.rename(esc(benchmark_title)),
