@@ -90,3 +90,16 @@ def test_a_price_at_or_below_zero_is_refused():
     spec = find("boj_hike_long_jpy")
     with pytest.raises(DataError, match="USDJPY closes at -37.63 on 2020-04-20: a traded price must be positive"):
         run_strategy(spec, spec.build(), RunSettings(start=date(2020, 4, 15)), data=market_from({"USDJPY": close}))
+
+
+def test_runs_are_counted_as_trials_in_the_ledger(tmp_path, result):
+    from jpmacro_bt.ledger import trial_count
+
+    assert trial_count("boj_hike_long_jpy") == 0  # each test has its own cache, so its own ledger
+    write_run(result, tmp_path / "a", tearsheet=False)
+    write_run(result, tmp_path / "b", tearsheet=False, now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert trial_count("boj_hike_long_jpy") == 1  # the same configuration twice is one trial
+    spec = find("boj_hike_long_jpy")
+    other = run_strategy(spec, spec.build({"hold_days": "5"}), SETTINGS)
+    write_run(other, tmp_path / "c", tearsheet=False)
+    assert trial_count("boj_hike_long_jpy") == 2

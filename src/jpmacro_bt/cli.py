@@ -166,6 +166,7 @@ def run(
 def _print_metrics(result) -> None:
     from rich.table import Table
 
+    from .ledger import trial_count
     from .report import METRICS
 
     period = result.returns.index
@@ -176,8 +177,10 @@ def _print_metrics(result) -> None:
     table.add_column("metric")
     table.add_column(result.label, justify="right")
     table.add_column(f"benchmark: {result.benchmark_name}", justify="right")
+    trials = trial_count(result.label)
     for key in METRICS:
-        table.add_row(key, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
+        label = f"sharpe ({trials:,} trial{'s' if trials != 1 else ''})" if key == "sharpe" else key
+        table.add_row(label, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
     out.print(table)
 
 

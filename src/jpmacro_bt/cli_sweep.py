@@ -1,7 +1,203 @@
-"""Commands for parameter sweeps, walk-forward validation and the trial ledger (registered on the main app)."""
+"""Commands for parameter sweeps, walk-forward validation and the trial ledger (registered on the main app).
+
+``jpmacro_bt.cli`` imports this module while it is itself being imported, so
+its helpers (``user_errors``, ``_console``, ...) are imported inside
+:func:`register` and the command bodies, never at the top.
+"""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+GRID_HELP = (
+    "NAME=FIRST:LAST[:STEP] (LAST included when it lands on the grid; step 1 for ints) or NAME=V1,V2,...; repeatable. "
+    "Default: every parameter's own grid."
+)
+
+
+def sweep(
+    strategy: Annotated[str, typer.Argument(help="Strategy id, e.g. boj_hike_long_jpy (see `jpmacro-bt list`).")],
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help=GRID_HELP, show_default=False)] = [],  # noqa: B006
+    param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE fixed for every combination; repeatable.", show_default=False)] = [],  # noqa: B006
+    metric: Annotated[str, typer.Option(help="What ranks the combinations: sharpe, sortino, cagr, total_return or max_drawdown.")] = "sharpe",
+    walk_forward: Annotated[int, typer.Option("--walk-forward", help="Walk-forward folds (0 = off): parameters chosen in sample, traded out of sample.")] = 0,
+    wf_mode: Annotated[str, typer.Option("--wf-mode", help="anchored (in sample grows from the start) or rolling (the previous block only).")] = "anchored",
+    heatmap: Annotated[Optional[str], typer.Option(help="X,Y: the two parameters of the heatmap (default: the two with most values).", show_default=False)] = None,
+    top: Annotated[int, typer.Option(help="Rows of the top table.")] = 20,
+    max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G, 500MB or 25% (default: a quarter of RAM).", show_default=False)] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help="Combinations per vectorbt call (default: as many as the budget allows, at most 2000).", show_default=False)] = None,
+    executor: Annotated[str, typer.Option(help="local (in this process) or dask.")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler, tcp://HOST:PORT (with --executor dask; default: a local cluster on 127.0.0.1).", show_default=False)] = None,
+    pbo_blocks: Annotated[int, typer.Option(help="Blocks of the probability of backtest overfitting (even; 16 as in the paper).")] = 16,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the confidence intervals (0 = off).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    record: Annotated[bool, typer.Option(help="Append every combination to the trial ledger.")] = True,
+    start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
+    fees: Annotated[Optional[float], typer.Option(help="Fees per side, fraction of traded value (default: by asset class).", show_default=False)] = None,
+    slippage: Annotated[Optional[float], typer.Option(help="Slippage per side, fraction (default: by asset class).", show_default=False)] = None,
+    borrow: Annotated[Optional[float], typer.Option(help="Annual cost of borrowing for short positions, fraction (default: by asset class).", show_default=False)] = None,
+    init_cash: Annotated[float, typer.Option(help="Starting equity.")] = 100_000.0,
+    size: Annotated[float, typer.Option(help="Position size as a fraction of equity (1.0 = no leverage).")] = 1.0,
+    source: Annotated[Optional[str], typer.Option(help="Use only this data source.", show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)] = None,
+    offline: Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")] = False,
+    reports_dir: Annotated[Path, typer.Option(help="Where the sweep folder is written.")] = Path("reports"),
+    tearsheet: Annotated[bool, typer.Option(help="Write the walk-forward's out-of-sample tearsheet.")] = True,
+    strategies: Annotated[Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)] = None,
+) -> None:
+    """Run every combination of a parameter grid; write reports/sweep-<id>/ (metrics, heatmaps, deflated Sharpe, PBO, walk-forward)."""
+    from .cli import _console, _date, _params
+    from .run import RunSettings
+    from .strategy import find
+    from .sweep import SweepError, SweepOptions, parse_grid, parse_memory, run_sweep, write_sweep
+
+    settings = RunSettings(
+        start=_date(start, "--start"), end=_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
+        borrow=borrow, source=source, data_dir=data_dir, offline=offline,
+    )
+    spec = find(strategy, strategies)
+    parsed = parse_grid(spec, grid, _params(param))
+    axes = None
+    if heatmap is not None:
+        names = [n.strip() for n in heatmap.split(",")]
+        if len(names) != 2 or not all(names):
+            raise SweepError(f"--heatmap {heatmap!r} is not X,Y; e.g. --heatmap hold_days,stop")
+        axes = (names[0], names[1])
+    options = SweepOptions(
+        metric=metric, top=top, heatmap=axes, max_memory=parse_memory(max_memory) if max_memory else None, chunk_size=chunk_size,
+        executor=executor, scheduler=scheduler, pbo_blocks=pbo_blocks, bootstrap=bootstrap, seed=seed, walk_forward=walk_forward,
+        wf_mode=wf_mode, record=record,
+    )
+    options.check(parsed)
+    err = _console(stderr=True)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage} {spec.id}", total=total)
+            elif done == 0:
+                bar.reset(tasks[stage], total=total)
+            bar.update(tasks[stage], completed=done)
+
+        result = run_sweep(spec, parsed, settings, options, progress=progress)
+    for message in result.warnings:
+        err.print(f"[yellow]warning:[/] {message}", markup=True)
+    with err.status("writing the sweep page"):
+        folder = write_sweep(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]], tearsheet=tearsheet)
+    _print_sweep(result)
+    _console().print(f"report: {folder / 'sweep.html'}")
+
+
+def _print_sweep(result) -> None:
+    import math
+
+    from rich.table import Table
+
+    from .sweep import _fmt, _show
+
+    out = _console_out()
+    index = result.best_returns.index
+    swept = list(result.grid.names)
+    out.print(
+        f"{result.spec.id}: {len(result.table):,} combinations, {index[0]:%Y-%m-%d} .. {index[-1]:%Y-%m-%d}, {len(index):,} bars, "
+        f"{result.seconds:.1f} s ({result.chunks} chunk(s), {result.options.executor})"
+    )
+    table = Table(title=f"top {min(result.options.top, len(result.table))} by {result.options.metric}", title_justify="left")
+    table.add_column("rank", justify="right")
+    for name in swept:
+        table.add_column(name, justify="right")
+    shown = ("sharpe", "cagr", "max_drawdown", "trades", "win_rate", "exposure")
+    for key in shown:
+        table.add_column(key, justify="right")
+    for _, row in result.table.sort_values("rank").head(result.options.top).iterrows():
+        table.add_row(str(int(row["rank"])), *(_show(row[k]) for k in swept), *(_fmt(k, row[k]) for k in shown))
+    out.print(table)
+    best = result.table.iloc[result.best]
+    d = result.deflated
+    out.print(f"sharpe of the best: {_fmt('sharpe', best['sharpe'])} (trials on {result.spec.id}: {result.trials:,}; this sweep: {result.trials_in_sweep:,})")
+    out.print(f"deflated sharpe ratio: {'-' if not math.isfinite(d.dsr) else f'{d.dsr:.2f}'} "
+              f"(luck alone reaches {_fmt('sharpe', d.threshold * math.sqrt(result.periods))} over {d.n_trials:,} trials)")
+    if result.pbo is not None:
+        out.print(f"probability of backtest overfitting: {result.pbo.pbo:.0%} ({result.pbo.n_splits:,} CSCV splits)")
+    elif result.pbo_note:
+        out.print(f"probability of backtest overfitting: - ({result.pbo_note})")
+    if result.bootstrap is not None:
+        b = result.bootstrap
+        out.print(f"{b.level:.0%} bootstrap: sharpe {_fmt('sharpe', b.sharpe[0])} .. {_fmt('sharpe', b.sharpe[1])}, cagr {_fmt('cagr', b.cagr[0])} .. {_fmt('cagr', b.cagr[1])}")
+    wf = result.walk_forward
+    if wf is not None:
+        out.print(
+            f"walk-forward ({len(wf.folds)} {wf.mode} folds, {len(wf.paired)} with a {wf.metric} in and out of sample): "
+            f"{_fmt(wf.metric, wf.is_mean)} in sample, {_fmt(wf.metric, wf.oos_mean)} out of sample, {wf.worse} worse out of sample; "
+            f"stitched out of sample sharpe {_fmt('sharpe', wf.oos_metrics['sharpe'])}"
+        )
+
+
+def _console_out():
+    from .cli import _console
+
+    return _console()
+
+
+def ledger(
+    strategy: Annotated[Optional[str], typer.Argument(help="Show this strategy's trials (default: a summary of every strategy).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option(help="Most recent rows shown for a strategy.")] = 30,
+) -> None:
+    """Show the trial ledger: every run and sweep combination ever made, so a Sharpe ratio can be deflated."""
+    import math
+
+    from rich.table import Table
+
+    from . import ledger as trials
+
+    out = _console_out()
+    where = trials.ledger_path()
+    if strategy is None:
+        rows = trials.summary()
+        if not rows:
+            out.print(f"the trial ledger is empty ({where})")
+            return
+        table = Table(title=f"trial ledger: {where}", title_justify="left")
+        for col in ("strategy", "trials", "rows", "runs", "sweeps", "best sharpe", "last recorded"):
+            table.add_column(col, justify="left" if col in ("strategy", "last recorded") else "right")
+        for r in rows:
+            best = "-" if r["best_sharpe"] is None else f"{r['best_sharpe']:.2f}"
+            table.add_row(r["strategy"], f"{r['trials']:,}", f"{r['rows']:,}", f"{r['runs']:,}", f"{r['sweeps']:,}", best, r["last"])
+        out.print(table)
+        out.print("trials: distinct configurations (parameters, period, costs, data) with a Sharpe ratio")
+        return
+    rows = trials.read(strategy, limit=limit)
+    count = trials.trial_count(strategy)
+    if not rows:
+        known = [r["strategy"] for r in trials.summary()]
+        from .errors import StrategyError, did_you_mean
+
+        raise StrategyError(f"no trials of {strategy!r} in the ledger{did_you_mean(strategy, known)}; `jpmacro-bt ledger` lists the strategies in it")
+    table = Table(title=f"{strategy}: {count:,} trials (latest {len(rows)} rows)", title_justify="left")
+    for col in ("recorded (UTC)", "kind", "from", "params", "period", "sharpe", "trades", "data"):
+        table.add_column(col, justify="right" if col in ("sharpe", "trades") else "left")
+    for r in rows:
+        sharpe = "-" if r["sharpe"] is None or not math.isfinite(r["sharpe"]) else f"{r['sharpe']:.2f}"
+        params = ", ".join(f"{k}={'none' if v is None else v}" for k, v in r["params"].items())
+        table.add_row(r["recorded_at"], r["kind"], r["source_id"] or "", params, f"{r['start']} .. {r['end']}", sharpe,
+                      "-" if r["trades"] is None else str(r["trades"]), r["data_digest"][:8])
+    out.print(table)
 
 
 def register(app) -> None:
     """Add this module's commands to ``app``."""
+    from .cli import user_errors
+
+    app.command("sweep")(user_errors(sweep))
+    app.command("ledger")(user_errors(ledger))

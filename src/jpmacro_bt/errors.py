@@ -11,6 +11,7 @@ and keeps its traceback.
     │   └── SourceError      a source could not deliver (empty download, bad file)
     ├── CalendarError        an event calendar could not be read or is malformed
     ├── StrategyError        unknown strategy, bad parameter, bad signals
+    ├── SweepError           a sweep's settings cannot work (metric, memory, executor, walk-forward)
     └── ReportError          a run folder or report could not be written or read
 
     JpMacroWarning
@@ -31,6 +32,7 @@ __all__ = [
     "ReportError",
     "SourceError",
     "StrategyError",
+    "SweepError",
     "did_you_mean",
 ]
 
@@ -53,6 +55,10 @@ class CalendarError(JpMacroError):
 
 class StrategyError(JpMacroError):
     """Unknown strategy, bad parameter or malformed signals."""
+
+
+class SweepError(JpMacroError):
+    """A sweep's settings cannot work (metric, memory budget, executor, walk-forward)."""
 
 
 class ReportError(JpMacroError):

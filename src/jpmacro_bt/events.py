@@ -118,7 +118,7 @@ class EventCalendar:
         bar_close : Series indexed by bar date whose values are the tz-aware
             close timestamps of those bars (``MarketData.bar_close(symbol)``).
         """
-        pos = tradable_positions(self.times(decision), pd.DatetimeIndex(bar_close.to_numpy()))
+        pos = tradable_positions(self.times(decision), pd.DatetimeIndex(bar_close.array))
         mask = np.zeros(len(bar_close), dtype=bool)
         mask[pos[pos < len(bar_close)]] = True
         return pd.Series(mask, index=bar_close.index, name=f"{self.name}_{decision or 'any'}")

@@ -289,6 +289,10 @@ def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = 
         _write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
         _write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
         _write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
+        # Every run is a trial: the ledger's count is what a deflated Sharpe must account for.
+        from .ledger import record_run
+
+        trials = record_run(result, run_id=rid)
         if tearsheet:
             write_tearsheet(
                 tmp / "tearsheet.html",
@@ -297,7 +301,7 @@ def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = 
                 title=result.title,
                 strategy_title=result.label,
                 benchmark_title=result.benchmark_name,
-                parameters=result.display_params(),
+                parameters={**result.display_params(), "trials on this strategy": trials},
             )
         if final.exists():
             raise ReportError(f"run folder {final} already exists; wait a second and run again")

@@ -18,7 +18,7 @@ from .errors import StrategyError
 from .paths import cache_dir
 from .strategy import Signals
 
-__all__ = ["Backtest", "backtest"]
+__all__ = ["Backtest", "Batch", "backtest", "backtest_many", "batch_key"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,83 @@ def _vbt():
     return vbt
 
 
+def _check_settings(size: float, fees: float, slippage: float, borrow_rate: float) -> None:
+    if not (0 < size <= 10):
+        raise StrategyError(f"size={size} is out of range: use a fraction of equity in (0, 10]")
+    if not (0 <= borrow_rate < 1):
+        raise StrategyError(f"borrow_rate={borrow_rate} is out of range: use an annual fraction in [0, 1), e.g. 0.005 for 0.5 %")
+    for name, value in (("fees", fees), ("slippage", slippage)):
+        if not (0 <= value < 0.1):
+            raise StrategyError(f"{name}={value} is out of range: use a fraction in [0, 0.1), e.g. 0.0002 for 2 bp")
+
+
+def _simulate(
+    vbt,
+    close,
+    *,
+    entries,
+    exits,
+    short_entries,
+    short_exits,
+    sl_stop,
+    target_weights,
+    init_cash: float,
+    size: float,
+    fees: float,
+    slippage: float,
+    freq: str,
+    cash_sharing: bool,
+    group_by,
+):
+    """The one vectorbt call behind :func:`backtest` and :func:`backtest_many`: every setting explicit.
+
+    ``target_weights`` not None simulates orders towards those weights (times
+    ``size``); otherwise the four signal arrays (all given, False where unused)
+    and ``sl_stop`` (NaN = no stop; a scalar or one value per column). With
+    ``cash_sharing`` the columns of a group share one cash balance and are
+    ordered automatically (sells before buys).
+    """
+    enums = vbt.portfolio.enums
+    common = dict(
+        init_cash=float(init_cash),
+        fees=float(fees),
+        fixed_fees=0.0,
+        slippage=float(slippage),
+        freq=freq,
+        cash_sharing=cash_sharing,
+        group_by=group_by,
+        call_seq="auto" if cash_sharing else None,
+    )
+    if target_weights is not None:
+        return vbt.Portfolio.from_orders(
+            close,
+            size=target_weights * size,
+            size_type=enums.SizeType.TargetPercent,
+            direction=enums.Direction.Both,
+            val_price=close,
+            **common,
+        )
+    return vbt.Portfolio.from_signals(
+        close,
+        entries=entries,
+        exits=exits,
+        short_entries=short_entries,
+        short_exits=short_exits,
+        size=float(size),
+        size_type=enums.SizeType.Percent,
+        # Direction comes from which of entries/short_entries are set.
+        accumulate=False,
+        upon_opposite_entry=enums.OppositeEntryMode.Reverse,
+        sl_stop=sl_stop,
+        # Daily closes only: a stop fills at the close that breached it, never at the
+        # stop price itself, which the market may have gapped through.
+        stop_entry_price=enums.StopEntryPrice.Close,
+        stop_exit_price=enums.StopExitPrice.Close,
+        upon_stop_exit=enums.StopExitMode.Close,
+        **common,
+    )
+
+
 def backtest(
     signals: Signals,
     *,
@@ -70,56 +147,27 @@ def backtest(
         returns without shrinking the position.
     freq : bar frequency, used by vectorbt for its time arithmetic.
     """
-    if not (0 < size <= 10):
-        raise StrategyError(f"size={size} is out of range: use a fraction of equity in (0, 10]")
-    if not (0 <= borrow_rate < 1):
-        raise StrategyError(f"borrow_rate={borrow_rate} is out of range: use an annual fraction in [0, 1), e.g. 0.005 for 0.5 %")
-    for name, value in (("fees", fees), ("slippage", slippage)):
-        if not (0 <= value < 0.1):
-            raise StrategyError(f"{name}={value} is out of range: use a fraction in [0, 0.1), e.g. 0.0002 for 2 bp")
+    _check_settings(size, fees, slippage, borrow_rate)
     vbt = _vbt()
-    enums = vbt.portfolio.enums
     multi = isinstance(signals.close, pd.DataFrame)
-    common = dict(
-        init_cash=float(init_cash),
-        fees=float(fees),
-        fixed_fees=0.0,
-        slippage=float(slippage),
+    false = None if signals.target_weights is not None else signals.close.astype(bool) & False
+    pf = _simulate(
+        vbt,
+        signals.close,
+        entries=false if signals.entries is None else signals.entries,
+        exits=false if signals.exits is None else signals.exits,
+        short_entries=false if signals.short_entries is None else signals.short_entries,
+        short_exits=false if signals.short_exits is None else signals.short_exits,
+        sl_stop=np.nan if signals.sl_stop is None else float(signals.sl_stop),
+        target_weights=signals.target_weights,
+        init_cash=init_cash,
+        size=size,
+        fees=fees,
+        slippage=slippage,
         freq=freq,
         cash_sharing=multi,
         group_by=True if multi else None,
-        call_seq="auto" if multi else None,
     )
-    if signals.target_weights is not None:
-        pf = vbt.Portfolio.from_orders(
-            signals.close,
-            size=signals.target_weights * size,
-            size_type=enums.SizeType.TargetPercent,
-            direction=enums.Direction.Both,
-            val_price=signals.close,
-            **common,
-        )
-    else:
-        false = signals.close.astype(bool) & False
-        pf = vbt.Portfolio.from_signals(
-            signals.close,
-            entries=false if signals.entries is None else signals.entries,
-            exits=false if signals.exits is None else signals.exits,
-            short_entries=false if signals.short_entries is None else signals.short_entries,
-            short_exits=false if signals.short_exits is None else signals.short_exits,
-            size=float(size),
-            size_type=enums.SizeType.Percent,
-            # Direction comes from which of entries/short_entries are set.
-            accumulate=False,
-            upon_opposite_entry=enums.OppositeEntryMode.Reverse,
-            sl_stop=np.nan if signals.sl_stop is None else float(signals.sl_stop),
-            # Daily closes only: a stop fills at the close that breached it, never at the
-            # stop price itself, which the market may have gapped through.
-            stop_entry_price=enums.StopEntryPrice.Close,
-            stop_exit_price=enums.StopExitPrice.Close,
-            upon_stop_exit=enums.StopExitMode.Close,
-            **common,
-        )
     returns = pf.returns().rename("strategy")
     equity = pf.value().rename("equity")
     if borrow_rate > 0:
@@ -158,3 +206,142 @@ def _trades(pf, close: pd.Series | pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table.sort_values(["entry_date", "symbol"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Many backtests simulated as the columns of one vectorbt call.
+
+    Column ``j`` of each field belongs to the ``j``-th signal set given to
+    :func:`backtest_many` and equals what :func:`backtest` gives for it alone.
+
+    Attributes
+    ----------
+    returns : daily returns, bars x signal sets.
+    exposure : share of bars that end with an open position, per signal set.
+    trades : positions opened (closed and still open), per signal set.
+    closed : closed positions, per signal set.
+    wins : closed positions with a positive P&L, per signal set.
+    """
+
+    returns: pd.DataFrame
+    exposure: np.ndarray
+    trades: np.ndarray
+    closed: np.ndarray
+    wins: np.ndarray
+
+
+def batch_key(signals: Signals) -> tuple:
+    """Signal sets with equal keys can share one :func:`backtest_many` call (same kind, same bars and assets)."""
+    close = signals.close
+    columns = tuple(close.columns) if isinstance(close, pd.DataFrame) else None
+    index = close.index
+    ends = (index[0], index[-1]) if len(index) else (None, None)
+    return (signals.target_weights is not None, columns, len(index), *ends)
+
+
+def _stack(frames: list, rows: int, n_cols: int, fill, dtype) -> np.ndarray:
+    """Side by side as one bars x columns array; a None member becomes ``fill``."""
+    width = n_cols // len(frames)
+    out = np.empty((rows, n_cols), dtype=dtype)  # C order whatever the width: one compiled layout for every batch
+    for j, frame in enumerate(frames):
+        block = out[:, j * width : (j + 1) * width]
+        if frame is None:
+            block[:] = fill
+        else:
+            block[:] = frame.to_numpy(dtype=dtype).reshape(rows, width)
+    return out
+
+
+def backtest_many(
+    signals: list[Signals],
+    *,
+    init_cash: float,
+    size: float,
+    fees: float,
+    slippage: float,
+    borrow_rate: float = 0.0,
+    freq: str = "1D",
+) -> Batch:
+    """Simulate many signal sets in one vectorbt call, each as its own portfolio.
+
+    The settings are :func:`backtest`'s, passed through the same
+    :func:`_simulate`; the signal sets become columns (ungrouped, no cash
+    shared between them). A multi-asset set keeps its own cash sharing: its
+    assets form one group. Every set must have the same :func:`batch_key`
+    and the same close index.
+    """
+    _check_settings(size, fees, slippage, borrow_rate)
+    if not signals:
+        raise StrategyError("backtest_many: no signal sets given")
+    first = signals[0]
+    key = batch_key(first)
+    index = first.close.index
+    for sig in signals[1:]:
+        if batch_key(sig) != key or not sig.close.index.equals(index):
+            raise StrategyError("backtest_many: every signal set must have the same kind, assets and bars; group them by batch_key() first")
+    wanted = len(signals)
+    if wanted == 1:
+        # vectorbt lays out one column's arrays differently from several (C against F/strided), and its signal
+        # simulator, not cacheable on disk, compiles once per layout: a twin column keeps the one layout.
+        signals = [first, first]
+    n = len(signals)
+    multi = isinstance(first.close, pd.DataFrame)
+    width = first.close.shape[1] if multi else 1
+    n_cols = n * width
+    columns = pd.MultiIndex.from_product([range(n), first.close.columns], names=["set", "symbol"]) if multi else pd.RangeIndex(n, name="set")
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values, index=index, columns=columns, copy=False)
+
+    same_close = all(s.close is first.close or s.close.equals(first.close) for s in signals[1:])
+    if same_close and not multi:
+        close = first.close  # vectorbt broadcasts it across the columns
+    else:
+        close = frame(_stack([s.close for s in signals], len(index), n_cols, np.nan, np.float64))
+    vbt = _vbt()
+    if key[0]:
+        arrays = dict(
+            target_weights=frame(_stack([s.target_weights for s in signals], len(index), n_cols, np.nan, np.float64)),
+            entries=None, exits=None, short_entries=None, short_exits=None, sl_stop=None,
+        )
+    else:
+        arrays = {
+            name: frame(_stack([getattr(s, name) for s in signals], len(index), n_cols, False, np.bool_))
+            for name in ("entries", "exits", "short_entries", "short_exits")
+        }
+        stops = np.array([np.nan if s.sl_stop is None else float(s.sl_stop) for s in signals], dtype=np.float64)
+        arrays["sl_stop"] = np.repeat(stops, width)[None, :]
+        arrays["target_weights"] = None
+    pf = _simulate(
+        vbt,
+        close,
+        **arrays,
+        init_cash=init_cash,
+        size=size,
+        fees=fees,
+        slippage=slippage,
+        freq=freq,
+        cash_sharing=multi,
+        group_by=np.repeat(np.arange(n), width) if multi else None,
+    )
+    returns = np.asarray(pf.returns(), dtype=np.float64).reshape(len(index), n)
+    if borrow_rate > 0:
+        from .report import periods_per_year
+
+        equity = np.asarray(pf.value(), dtype=np.float64).reshape(len(index), n)
+        short_value = np.asarray(pf.asset_value(direction="shortonly"), dtype=np.float64).reshape(len(index), n)
+        held = np.zeros_like(returns)
+        held[1:] = (np.abs(short_value) / equity)[:-1]
+        returns = returns - borrow_rate / periods_per_year(index) * held
+    held_mask = np.asarray(pf.position_mask(), dtype=bool).reshape(len(index), n)
+    rec = pf.positions.records
+    owner = rec["col"] // width
+    done = rec["status"] == 1
+    return Batch(
+        returns=pd.DataFrame(np.asfortranarray(returns[:, :wanted]), index=index, columns=pd.RangeIndex(wanted, name="set"), copy=False),
+        exposure=held_mask.mean(axis=0)[:wanted],
+        trades=np.bincount(owner, minlength=n)[:wanted],
+        closed=np.bincount(owner[done], minlength=n)[:wanted],
+        wins=np.bincount(owner[done & (rec["pnl"] > 0)], minlength=n)[:wanted],
+    )
