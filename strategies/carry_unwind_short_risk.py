@@ -2,11 +2,11 @@
 
 Claim [SOC]: as rates rise and the yen strengthens, the yen carry trade unwinds:
 margin calls and forced selling hit risk assets. When USDJPY falls more than
-``threshold`` over ``bars`` bars (``trigger="return"``), or that move's
+``threshold`` over ``k`` bars (``trigger="return"``), or that move's
 z-score against the last ``window`` such moves is below ``-z``
 (``"zscore"``), or either (``"either"``), short ``asset`` at its next close
-and hold ``hold_days`` bars, leaving early when the yen move reverses
-(USDJPY's ``bars``-bar return back above ``reversal``).
+and hold ``hold`` bars, leaving early when the yen move reverses
+(USDJPY's ``k``-bar return back above ``reversal``).
 
 Timing: the yen move is measured on USDJPY's own bars and reaches each traded
 asset through the as-of rule of ``MarketData.panel`` (only USDJPY closes public
@@ -42,13 +42,13 @@ class CarryUnwindShortRisk(Strategy):
     symbols = ("NIKKEI225", "USDJPY")
 
     asset: str = param("NIKKEI225", help="price symbol to short, or 'basket' (NIKKEI225+SPX+BTCUSD, equal weights)", grid=("NIKKEI225", "SPX", "BTCUSD", "basket"))
-    bars: int = param(5, min=1, max=60, help="look-back of the USDJPY move, bars", grid=(3, 5, 10))
+    k: int = param(5, min=1, max=60, help="look-back of the USDJPY move, bars", grid=(3, 5, 10))
     trigger: str = param("return", help="what fires: 'return' (move below -threshold), 'zscore' (z-score below -z) or 'either'", grid=())
-    threshold: float = param(0.03, min=0.001, max=0.5, help="USDJPY fall over `bars` that fires, fraction (0.03 = 3 %)", grid=(0.02, 0.03, 0.05))
+    threshold: float = param(0.03, min=0.001, max=0.5, help="USDJPY fall over `k` bars that fires, fraction (0.03 = 3 %)", grid=(0.02, 0.03, 0.05))
     z: float = param(2.5, min=0.5, max=10.0, help="z-score of the move that fires, standard deviations", grid=())
     window: int = param(250, min=20, max=2500, help="trailing window of the z-score, bars", grid=())
-    hold_days: int = param(10, min=1, max=250, help="bars held at most", grid=(5, 10, 20))
-    reversal: float | None = param(0.0, min=-0.2, max=0.2, help="exit early when the USDJPY move over `bars` rises above this, fraction; none = off", grid=())
+    hold: int = param(10, min=1, max=250, help="bars held at most", grid=(5, 10, 20))
+    reversal: float | None = param(0.0, min=-0.2, max=0.2, help="exit early when the USDJPY move over `k` bars rises above this, fraction; none = off", grid=())
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -66,19 +66,19 @@ class CarryUnwindShortRisk(Strategy):
         index = data.close(asset).index
         entries = (seen["fired"] > 0.5).reindex(index, fill_value=False)
         back = seen["move"] > self.reversal if self.reversal is not None else pd.Series(False, index=seen.index)
-        entries, exits = hold_until(entries, self.hold_days, back.reindex(index, fill_value=False))
+        entries, exits = hold_until(entries, self.hold, back.reindex(index, fill_value=False))
         return entries, exits, latch(entries, exits)
 
     def signals(self, data, events) -> Signals:
         usdjpy = data.close("USDJPY")
         fired = yen_spike(
             usdjpy,
-            self.bars,
+            self.k,
             self.threshold if self.trigger in ("return", "either") else None,
             self.z if self.trigger in ("zscore", "either") else None,
             self.window,
         )
-        move = returns(usdjpy, self.bars)
+        move = returns(usdjpy, self.k)
         if self.asset != "basket":
             entries, exits, _ = self._short_state(data, self.asset, fired, move)
             return Signals(close=data.close(self.asset), short_entries=entries, short_exits=exits)
