@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -167,7 +167,7 @@ def _print_metrics(result) -> None:
     from rich.table import Table
 
     from .ledger import trial_count
-    from .report import METRICS
+    from .report import METRICS, format_metric
 
     period = result.returns.index
     params = ", ".join(f"{k}={v}" for k, v in result.display_params().items())
@@ -180,18 +180,8 @@ def _print_metrics(result) -> None:
     trials = trial_count(result.label)
     for key in METRICS:
         label = f"sharpe ({trials:,} trial{'s' if trials != 1 else ''})" if key == "sharpe" else key
-        table.add_row(label, _fmt(key, result.metrics["strategy"].get(key)), _fmt(key, result.metrics["benchmark"].get(key)))
+        table.add_row(label, format_metric(key, result.metrics["strategy"].get(key)), format_metric(key, result.metrics["benchmark"].get(key)))
     out.print(table)
-
-
-def _fmt(key: str, value: Optional[float]) -> str:
-    if value is None:
-        return "-"
-    if key == "trades":
-        return f"{value:.0f}"
-    if key in ("sharpe", "sortino"):
-        return f"{value:.2f}"
-    return f"{value:.2%}"
 
 
 @app.command()

@@ -172,7 +172,7 @@ def _print_comparison(comparison, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .compare import METRIC_LABELS, fmt
+    from .compare import METRIC_LABELS
 
     console.print(comparison.note, markup=False, highlight=False)
     if not comparison.entries:

@@ -56,7 +56,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import ReportError
+from .report import format_metric
 from .runs import Run, Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,15 +153,8 @@ class Comparison:
         return correlation({e.label: e.returns for e in self.entries})
 
 
-def fmt(key: str, value: float | None) -> str:
-    """A metric for display: counts as integers, ratios with two decimals, the rest in percent."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if key == "trades":
-        return f"{value:.0f}"
-    if key in ("sharpe", "sortino"):
-        return f"{value:.2f}"
-    return f"{value:.2%}"
+# Display formatting is the report module's, so terminal, pages and sweeps agree.
+fmt = format_metric
 
 
 # ---------------------------------------------------------------- numbers
@@ -709,17 +702,10 @@ def render_into(folder: Path, c: Comparison, *, title: str, subtitle: str = "", 
 
 def write_comparison(c: Comparison, out: Path, *, title: str, subtitle: str = "", command: str = "") -> Path:
     """Write the comparison folder ``out`` atomically (a hidden sibling renamed into place); return its page."""
-    if out.exists():
-        raise ReportError(f"{out} already exists; pass another --out, or wait a second and run again")
-    tmp = out.parent / f".{out.name}.tmp"
-    try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+    from .files import atomic_folder
+
+    with atomic_folder(out, what="comparison folder", fix="pass another --out, or wait a second and run again") as tmp:
         render_into(tmp, c, title=title, subtitle=subtitle, command=command)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / "index.html"
 
 

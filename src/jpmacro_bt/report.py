@@ -31,9 +31,21 @@ import pandas as pd
 
 from .errors import ReportError
 
-__all__ = ["METRICS", "compute_metrics", "periods_per_year", "write_tearsheet"]
+__all__ = ["METRICS", "compute_metrics", "format_metric", "periods_per_year", "write_tearsheet"]
 
 METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "volatility", "trades", "win_rate", "exposure")
+_PERCENT = {"total_return", "cagr", "max_drawdown", "volatility", "win_rate", "exposure"}
+
+
+def format_metric(key: str, value: float | None) -> str:
+    """A metric for display: ``-`` where undefined, counts as integers, fractions in percent, ratios to 0.01."""
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    if key == "trades":
+        return f"{int(value):,}"
+    if key in _PERCENT:
+        return f"{value:.2%}"
+    return f"{value:.2f}"
 
 
 def _qs():

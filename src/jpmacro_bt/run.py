@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 import sys
 import warnings
@@ -25,8 +23,9 @@ from typing import Any
 import pandas as pd
 
 from .data import MarketData, load_market_data
-from .errors import DataError, JpMacroWarning, ReportError
+from .errors import DataError, JpMacroWarning
 from .events import Events, load_events
+from .files import atomic_folder, write_text
 from .runner import Backtest, backtest
 from .strategy import Strategy, StrategySpec
 from .symbols import ASSET_CLASS_COSTS, get_symbol
@@ -278,17 +277,12 @@ def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = 
 
     now = now or datetime.now(timezone.utc)
     rid = run_id(result, now)
-    final = reports_dir / rid
-    tmp = reports_dir / f".{rid}.tmp"
-    try:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+    with atomic_folder(reports_dir / rid, what="run folder") as tmp:
         returns = result.returns
-        _write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
-        _write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
-        _write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
-        _write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
+        write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
+        write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
+        write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
+        write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
         # Every run is a trial: the ledger's count is what a deflated Sharpe must account for.
         from .ledger import record_run
 
@@ -303,17 +297,4 @@ def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = 
                 benchmark_title=result.benchmark_name,
                 parameters={**result.display_params(), "trials on this strategy": trials},
             )
-        if final.exists():
-            raise ReportError(f"run folder {final} already exists; wait a second and run again")
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
-
-
-def _write_text(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    return reports_dir / rid

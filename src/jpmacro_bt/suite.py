@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import shlex
-import shutil
 import sys
 import time
 import traceback
@@ -34,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import JpMacroError, ReportError
+from .files import atomic_folder, write_text
 from .run import RunSettings
 
 __all__ = ["Outcome", "SuiteResult", "available_cores", "run_suite", "strategy_ids"]
@@ -152,15 +152,10 @@ def run_suite(
     now = now or datetime.now(timezone.utc)
     suite_id = f"suite-{now:%Y%m%d-%H%M%S}"
     final = reports_dir / suite_id
-    if final.exists():
-        raise ReportError(f"suite folder {final} already exists; wait a second and run again")
-    tmp = reports_dir / f".{suite_id}.tmp"
     jobs = max(1, min(jobs or available_cores(), len(ids)))
-    if on_start:
-        on_start(ids, jobs)
-    try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+    with atomic_folder(final, what="suite folder") as tmp:
+        if on_start:
+            on_start(ids, jobs)
         outcomes = _run_all(ids, strategies_dir, settings, tmp, tearsheet, jobs, on_done)
         runs, problems = [], [Problem(o.strategy, o.error or "", o.traceback) for o in outcomes if not o.ok]
         for o in outcomes:
@@ -171,7 +166,7 @@ def run_suite(
                     problems.append(Problem(o.strategy, str(exc)))
         comparison = compare(runs, align=align, sort=sort, problems=problems)
         ran = sum(o.ok for o in outcomes)
-        _write_json(tmp / "suite.json", _suite_record(suite_id, now, settings, strategies_dir, command, jobs, outcomes))
+        write_text(tmp / "suite.json", json.dumps(_suite_record(suite_id, now, settings, strategies_dir, command, jobs, outcomes), indent=2))
         render_into(
             tmp,
             comparison,
@@ -179,10 +174,6 @@ def run_suite(
             subtitle=f"every strategy with its default parameters; {_settings_text(settings)}",
             command=command,
         )
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return SuiteResult(final, outcomes, comparison)
 
 
@@ -232,7 +223,3 @@ def _suite_record(suite_id, now, settings, strategies_dir, command, jobs, outcom
         "settings": {k: None if v is None else (v if isinstance(v, bool | int | float) else str(v)) for k, v in asdict(settings).items()},
         "outcomes": [{**asdict(o), "warnings": list(o.warnings)} for o in outcomes],
     }
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

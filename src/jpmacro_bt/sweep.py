@@ -876,21 +876,17 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
     with a walk-forward, ``walkforward.csv``, ``oos_returns.csv`` and
     ``oos_tearsheet.html``.
     """
-    import shutil
     import sys
 
+    from .files import atomic_folder, write_text
     from .run import _versions
 
     final = reports_dir / f"sweep-{result.id}"
-    tmp = reports_dir / f".sweep-{result.id}.tmp"
-    try:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+    with atomic_folder(final, what="sweep folder") as tmp:
         table = result.table
         table.to_parquet(tmp / "metrics.parquet", index=False)
-        _write(tmp / "metrics.csv", table.to_csv(index=False, lineterminator="\n"))
-        _write(tmp / "summary.json", json.dumps(summary(result), indent=2, default=str))
+        write_text(tmp / "metrics.csv", table.to_csv(index=False, lineterminator="\n"))
+        write_text(tmp / "summary.json", json.dumps(summary(result), indent=2, default=str))
         fees, slippage, borrow = result.settings.costs(result.best_strategy)
         manifest = {
             "sweep_id": result.id,
@@ -908,13 +904,13 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
             "versions": _versions(),
             "command": list(argv or sys.argv),
         }
-        _write(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        write_text(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str))
         wf = result.walk_forward
         if wf is not None:
-            _write(tmp / "walkforward.csv", wf.folds_table().to_csv(index=False, lineterminator="\n"))
+            write_text(tmp / "walkforward.csv", wf.folds_table().to_csv(index=False, lineterminator="\n"))
             frame = pd.DataFrame({"strategy": wf.returns, "benchmark": wf.benchmark})
             frame.index = pd.DatetimeIndex(frame.index).rename("date")
-            _write(tmp / "oos_returns.csv", frame.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
+            write_text(tmp / "oos_returns.csv", frame.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
             if tearsheet:
                 from .report import write_tearsheet
 
@@ -925,38 +921,20 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
                     parameters={"folds": len(wf.folds), "mode": wf.mode, "metric": wf.metric, "combinations": len(result.table),
                                 **{f"fold {f.number}": ", ".join(f"{k}={_show(v)}" for k, v in f.chosen.items() if k in result.grid.swept) for f in wf.folds}},
                 )
-        _write(tmp / "sweep.html", render(result, oos_tearsheet=wf is not None and tearsheet))
-        if final.exists():
-            from .errors import ReportError
-
-            raise ReportError(f"sweep folder {final} already exists; wait a second and run again")
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_text(tmp / "sweep.html", render(result, oos_tearsheet=wf is not None and tearsheet))
     return final
-
-
-def _write(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
 
 
 # --- the page ----------------------------------------------------------------------------
 
-_PCT = {"total_return", "cagr", "max_drawdown", "volatility", "win_rate", "exposure"}
 _LABEL = {"total_return": "total return", "cagr": "CAGR", "sharpe": "Sharpe", "sortino": "Sortino", "max_drawdown": "max drawdown",
           "volatility": "volatility", "trades": "trades", "win_rate": "win rate", "exposure": "exposure"}
 
 
 def _fmt(key: str, value: Any) -> str:
-    if value is None or isinstance(value, float | np.floating) and not math.isfinite(value):
-        return "-"
-    if key == "trades":
-        return f"{int(value):,}"
-    if key in _PCT:
-        return f"{value:.2%}"
-    return f"{value:.2f}"
+    from .report import format_metric
+
+    return format_metric(key, value)
 
 
 def _svg(fig) -> str:
