@@ -17,6 +17,19 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_options import (
+    BorrowOpt,
+    DataDirOpt,
+    EndOpt,
+    FeesOpt,
+    InitCashOpt,
+    OfflineOpt,
+    SizeOpt,
+    SlippageOpt,
+    SourceOpt,
+    StartOpt,
+    StrategiesOpt,
+)
 from .errors import JpMacroError
 
 app = typer.Typer(
@@ -28,9 +41,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-StrategiesOpt = Annotated[
-    Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)
-]
 
 
 def _console(stderr: bool = False):
@@ -101,16 +111,16 @@ def run(
     strategy: Annotated[list[str], typer.Argument(help="Strategy id(s), e.g. boj_hike_long_jpy (see `jpmacro-bt list`); several make one portfolio.")],
     param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE (ID.NAME=VALUE with several strategies), repeatable.", show_default=False)] = [],  # noqa: B006
     weights: Annotated[Optional[str], typer.Option(help="Portfolio weights, fractions of equity, e.g. 0.5,0.25,0.25 (default: equal).", show_default=False)] = None,
-    start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
-    fees: Annotated[Optional[float], typer.Option(help="Fees per side, fraction of traded value (default: by asset class).", show_default=False)] = None,
-    slippage: Annotated[Optional[float], typer.Option(help="Slippage per side, fraction (default: by asset class).", show_default=False)] = None,
-    borrow: Annotated[Optional[float], typer.Option(help="Annual cost of short positions, fraction of their value (default: by asset class).", show_default=False)] = None,
-    init_cash: Annotated[float, typer.Option(help="Starting equity.")] = 100_000.0,
-    size: Annotated[float, typer.Option(help="Position size as a fraction of equity (1.0 = no leverage).")] = 1.0,
-    source: Annotated[Optional[str], typer.Option(help="Use only this data source (ecb, yahoo, fred, mof, tic).", show_default=False)] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)] = None,
-    offline: Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")] = False,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    fees: FeesOpt = None,
+    slippage: SlippageOpt = None,
+    borrow: BorrowOpt = None,
+    init_cash: InitCashOpt = 100_000.0,
+    size: SizeOpt = 1.0,
+    source: SourceOpt = None,
+    data_dir: DataDirOpt = None,
+    offline: OfflineOpt = False,
     reports_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
     strategies: StrategiesOpt = None,
 ) -> None:

@@ -6,28 +6,30 @@ imports stay inside the commands, and ``.cli`` is imported inside
 :func:`register` (it imports this module).
 """
 
-# No `from __future__ import annotations`: typer reads the annotations, and StrategiesOpt is local to register().
+# No `from __future__ import annotations`: typer reads the annotations when register() defines the commands.
 
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .cli_options import DataDirOpt, EndOpt, OfflineOpt, SourceOpt, StartOpt, StrategiesOpt
+
 _SORT_HELP = "Order runs best first by this metric (total_return, cagr, sharpe, sortino, max_drawdown, volatility, trades, win_rate, exposure) or newest first (created)."
 
 
 def register(app) -> None:
     """Add this module's commands to ``app``."""
-    from .cli import StrategiesOpt, _console, _date, user_errors
+    from .cli import _console, _date, user_errors
 
     @app.command("run-all")
     @user_errors
     def run_all(
-        start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
-        end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
-        source: Annotated[Optional[str], typer.Option(help="Use only this data source (ecb, yahoo, fred, mof, tic).", show_default=False)] = None,
-        data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)] = None,
-        offline: Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")] = False,
+        start: StartOpt = None,
+        end: EndOpt = None,
+        source: SourceOpt = None,
+        data_dir: DataDirOpt = None,
+        offline: OfflineOpt = False,
         reports_dir: Annotated[Path, typer.Option(help="Where the suite folder is written.")] = Path("reports"),
         strategies: StrategiesOpt = None,
         only: Annotated[list[str], typer.Option("--only", help="Run only this strategy id; repeatable.", show_default=False)] = [],  # noqa: B006

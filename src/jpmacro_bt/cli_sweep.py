@@ -13,6 +13,20 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_options import (
+    BorrowOpt,
+    DataDirOpt,
+    EndOpt,
+    FeesOpt,
+    InitCashOpt,
+    OfflineOpt,
+    SizeOpt,
+    SlippageOpt,
+    SourceOpt,
+    StartOpt,
+    StrategiesOpt,
+)
+
 GRID_HELP = (
     "NAME=FIRST:LAST[:STEP] (LAST included when it lands on the grid; step 1 for ints) or NAME=V1,V2,...; repeatable. "
     "Default: every parameter's own grid."
@@ -36,19 +50,19 @@ def sweep(
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the confidence intervals (0 = off).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     record: Annotated[bool, typer.Option(help="Append every combination to the trial ledger.")] = True,
-    start: Annotated[Optional[str], typer.Option(help="First date traded, YYYY-MM-DD.", show_default=False)] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last date of data used, YYYY-MM-DD.", show_default=False)] = None,
-    fees: Annotated[Optional[float], typer.Option(help="Fees per side, fraction of traded value (default: by asset class).", show_default=False)] = None,
-    slippage: Annotated[Optional[float], typer.Option(help="Slippage per side, fraction (default: by asset class).", show_default=False)] = None,
-    borrow: Annotated[Optional[float], typer.Option(help="Annual cost of borrowing for short positions, fraction (default: by asset class).", show_default=False)] = None,
-    init_cash: Annotated[float, typer.Option(help="Starting equity.")] = 100_000.0,
-    size: Annotated[float, typer.Option(help="Position size as a fraction of equity (1.0 = no leverage).")] = 1.0,
-    source: Annotated[Optional[str], typer.Option(help="Use only this data source.", show_default=False)] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)] = None,
-    offline: Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")] = False,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    fees: FeesOpt = None,
+    slippage: SlippageOpt = None,
+    borrow: BorrowOpt = None,
+    init_cash: InitCashOpt = 100_000.0,
+    size: SizeOpt = 1.0,
+    source: SourceOpt = None,
+    data_dir: DataDirOpt = None,
+    offline: OfflineOpt = False,
     reports_dir: Annotated[Path, typer.Option(help="Where the sweep folder is written.")] = Path("reports"),
     tearsheet: Annotated[bool, typer.Option(help="Write the walk-forward's out-of-sample tearsheet.")] = True,
-    strategies: Annotated[Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)] = None,
+    strategies: StrategiesOpt = None,
 ) -> None:
     """Run every combination of a parameter grid; write reports/sweep-<id>/ (metrics, heatmaps, deflated Sharpe, PBO, walk-forward)."""
     from .cli import _console, _date, _params
