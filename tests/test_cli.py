@@ -87,3 +87,10 @@ def test_public_names_resolve_lazily():
 
     for name in jpmacro_bt.__all__:
         assert getattr(jpmacro_bt, name) is not None
+
+
+def test_events_can_show_their_sources():
+    plain = invoke("events", "boj", "--kind", "hike").stdout
+    sourced = invoke("events", "boj", "--kind", "hike", "--sources").stdout
+    assert "japannews.yomiuri.co.jp" not in plain
+    assert "japannews.yomiuri.co.jp" in sourced  # the 2025-12-19 hike's source

@@ -199,6 +199,7 @@ def _print_metrics(result) -> None:
 def events(
     calendar: Annotated[str, typer.Argument(help="boj, fomc or mof")] = "boj",
     kind: Annotated[Optional[str], typer.Option("--kind", help="Only this decision: hike, cut, hold, other, unknown.", show_default=False)] = None,
+    sources: Annotated[bool, typer.Option("--sources", help="Add each event's sources.")] = False,
 ) -> None:
     """Show a bundled event calendar as a table."""
     from rich.table import Table
@@ -213,12 +214,12 @@ def events(
         caption=cal.gaps or None,
         caption_justify="left",
     )
-    for col in ("date", "announced", "decision", "rate after %", "note", "verification"):
-        table.add_column(col, no_wrap=col in ("date", "announced"))
+    for col in ("date", "announced", "decision", "rate after %", "note", "verification", *(("source",) if sources else ())):
+        table.add_column(col, no_wrap=col in ("date", "announced"), overflow="fold")
     for e in chosen:
         announced = e.announced_at.strftime("%H:%M %Z") + ("" if e.time_known else " (assumed)")
         rate = "" if e.rate_after is None else f"{e.rate_after:.2f}"
-        table.add_row(e.date.isoformat(), announced, e.decision, rate, e.note, e.verification)
+        table.add_row(e.date.isoformat(), announced, e.decision, rate, e.note, e.verification, *((e.source,) if sources else ()))
     _console().print(table)
 
 
