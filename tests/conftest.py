@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,28 @@ from jpmacro_bt.symbols import get_symbol
 
 # numba's compile cache outlives the per-test caches below, so repeated runs skip compilation.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
+
+
+_connect = socket.socket.connect
+
+
+def _loopback_only(sock, address):
+    """Refuse any connection off this machine: no test may touch the network."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            # An OSError, as a real unreachable network gives, so callers close the socket.
+            raise OSError(errno.ENETUNREACH, f"a test tried to reach {address!r}; tests must not touch the network")
+    return _connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture(autouse=True)

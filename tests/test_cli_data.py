@@ -56,3 +56,12 @@ def test_offline_run_without_cache_lists_each_missing_symbol(tmp_path):
         "run `jpmacro-bt data fetch NIKKEI225` with network or pass --data-dir DIR"
     )
     assert not (tmp_path / "r").exists()
+
+
+def test_the_suite_cannot_reach_the_network():
+    import socket
+
+    import pytest
+
+    with pytest.raises(OSError, match="tests must not touch the network"):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)
