@@ -120,3 +120,44 @@ def test_borrow_cost_leaves_long_trades_alone():
     sig = Signals(close=CLOSE, entries=_flags(1), exits=_flags(5))
     kw = dict(init_cash=100_000.0, size=1.0, fees=0.0, slippage=0.0)
     pd.testing.assert_series_equal(backtest(sig, **kw, borrow_rate=0.1).returns, backtest(sig, **kw).returns)
+
+
+def test_each_asset_pays_its_own_costs():
+    # Two flat assets at 100, half the equity in each from bar 0: about 50 is traded in each, so A
+    # (fee 1 %) costs 0.5 and B (0.1 %) 0.05, against 0.1 with one 0.1 % fee for both. (The order
+    # size leaves room for its own fee, hence the 0.1 % tolerance.)
+    idx = pd.bdate_range("2024-01-01", periods=3)
+    close = pd.DataFrame({"A": [100.0, 100.0, 100.0], "B": [100.0, 100.0, 100.0]}, index=idx)
+    w = pd.DataFrame({"A": [0.5, float("nan"), float("nan")], "B": [0.5, float("nan"), float("nan")]}, index=idx)
+    bt = backtest(Signals(close=close, target_weights=w), init_cash=100.0, size=1.0,
+                  fees={"A": 0.01, "B": 0.001, "*": 0.0}, slippage=0.0)
+    # TargetPercent sizes each order to 50 of value; a fee of f on 50 traded costs 50 * f.
+    assert bt.equity.iloc[-1] == pytest.approx(100.0 - 50 * 0.01 - 50 * 0.001, rel=1e-3)
+    flat = backtest(Signals(close=close, target_weights=w), init_cash=100.0, size=1.0, fees=0.001, slippage=0.0)
+    assert flat.equity.iloc[-1] == pytest.approx(100.0 - 100 * 0.001, rel=1e-3)
+
+
+def test_borrow_is_charged_per_asset():
+    # Short A (rate 25.2 %) and B (rate 0) at half the equity each, no price moves:
+    # each bar after entry costs 0.252 / 252 of A's short value (50) over equity (100).
+    idx = pd.bdate_range("2024-01-01", periods=4)
+    close = pd.DataFrame({"A": [100.0] * 4, "B": [100.0] * 4}, index=idx)
+    w = pd.DataFrame({"A": [-0.5] + [float("nan")] * 3, "B": [-0.5] + [float("nan")] * 3}, index=idx)
+    bt = backtest(Signals(close=close, target_weights=w), init_cash=100.0, size=1.0, fees=0.0, slippage=0.0,
+                  borrow_rate={"A": 0.252, "B": 0.0, "*": 0.0})
+    daily = 0.001 * 50 / 100
+    assert bt.returns.tolist()[1:] == pytest.approx([-daily] * 3, rel=1e-6)
+
+
+def test_a_mixed_basket_takes_each_symbols_default_costs():
+    from jpmacro_bt.run import RunSettings
+    from jpmacro_bt.strategy import find
+    from jpmacro_bt.symbols import ASSET_CLASS_COSTS
+
+    strategy = find("carry_unwind_short_risk").build({"asset": "basket"})
+    basket = pd.DataFrame(columns=["NIKKEI225", "SPX", "BTCUSD"], dtype=float)
+    fees, slippage, borrow = RunSettings().costs_for(strategy, basket)
+    assert fees["BTCUSD"] == ASSET_CLASS_COSTS["crypto"]["fees"] and fees["SPX"] == ASSET_CLASS_COSTS["equity"]["fees"]
+    assert borrow["BTCUSD"] == ASSET_CLASS_COSTS["crypto"]["borrow"]
+    # A cost the user sets applies to every asset.
+    assert RunSettings(fees=0.0003).costs_for(strategy, basket)[0] == 0.0003

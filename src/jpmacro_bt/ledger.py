@@ -178,7 +178,9 @@ def record_run(result: Any, run_id: str | None = None, path: Path | None = None)
     index = result.returns.index
     strategy = getattr(result, "strategy", None)
     params = strategy.params() if strategy is not None else result.config_key()
-    if strategy is not None and hasattr(result.settings, "costs"):
+    if getattr(result, "costs", ()):
+        fees, slippage, borrow = result.costs  # as traded: per symbol for a mixed basket, as a sweep records them
+    elif strategy is not None and hasattr(result.settings, "costs"):
         fees, slippage, borrow = result.settings.costs(strategy)
     else:
         fees = slippage = borrow = None

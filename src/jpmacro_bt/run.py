@@ -35,6 +35,16 @@ __all__ = ["RunResult", "RunSettings", "run_strategy", "write_run"]
 _VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "currencyconverter")
 
 
+def _known(name: str):
+    """The registry symbol called ``name``, or None for a derived column (a basket, a synthetic bond)."""
+    from .errors import DataError
+
+    try:
+        return get_symbol(name)
+    except DataError:
+        return None
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything besides the strategy's own parameters that shapes a result.
@@ -53,6 +63,20 @@ class RunSettings:
     source: str | None = None
     data_dir: Path | None = None
     offline: bool = False
+
+    def costs_for(self, strategy: Strategy, close: pd.Series | pd.DataFrame) -> tuple[Any, Any, Any]:
+        """(fees, slippage, borrow) for trading ``close``: per asset symbol when its
+        columns span asset classes and a cost was not set, else :meth:`costs`."""
+        first = self.costs(strategy)
+        names = [str(c) for c in close.columns] if isinstance(close, pd.DataFrame) else [str(close.name)]
+        out: list[Any] = []
+        for i, kind in enumerate(("fees", "slippage", "borrow")):
+            per = {n: ASSET_CLASS_COSTS[c.asset_class][kind] for n in names if (c := _known(n)) is not None}
+            if getattr(self, kind) is not None or len(set(per.values()) | {first[i]}) == 1:
+                out.append(first[i])
+            else:
+                out.append({**per, "*": first[i]})
+        return tuple(out)
 
     def costs(self, strategy: Strategy) -> tuple[float, float, float]:
         """(fees, slippage, borrow) for ``strategy``."""
@@ -74,6 +98,7 @@ class RunResult:
     benchmark: pd.Series
     metrics: dict[str, dict[str, float | None]]
     warnings: tuple[str, ...] = field(default=())
+    costs: tuple[Any, ...] = field(default=())  # fees, slippage, borrow as traded (per symbol for mixed baskets)
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -100,8 +125,11 @@ class RunResult:
         return self.strategy.benchmark_name
 
     def display_params(self) -> dict[str, Any]:
-        fees, slippage, borrow = self.settings.costs(self.strategy)
-        return {**self.strategy.params(), "fees": fees, "slippage": slippage, "borrow": borrow}
+        def show(cost: Any) -> Any:
+            return " ".join(f"{k}:{v:g}" for k, v in cost.items() if k != "*") if isinstance(cost, dict) else cost
+
+        fees, slippage, borrow = self.costs or self.settings.costs(self.strategy)
+        return {**self.strategy.params(), "fees": show(fees), "slippage": show(slippage), "borrow": show(borrow)}
 
     def describe(self) -> dict[str, Any]:
         """The manifest's ``strategy`` entry."""
@@ -117,6 +145,7 @@ class RunResult:
             "fees": fees,
             "slippage": slippage,
             "borrow": borrow,
+            **({"costs_per_symbol": dict(zip(("fees", "slippage", "borrow"), self.costs))} if any(isinstance(c, dict) for c in self.costs) else {}),
         }
 
     def fingerprint(self) -> dict[str, dict[str, str]]:
@@ -181,7 +210,7 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the run stops there", JpMacroWarning, stacklevel=1)
         for cal in used:
             cal.warn_if_incomplete(index[0], last)
-        fees, slippage, borrow = settings.costs(strategy)
+        fees, slippage, borrow = settings.costs_for(strategy, signals.close)
         result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow)
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)
         bench.iloc[0] = 0.0  # the benchmark starts with the backtest, not before
@@ -195,7 +224,7 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             caught.append(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught))
+    return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow))
 
 
 def _versions() -> dict[str, str]:

@@ -9,6 +9,7 @@ run skips compilation.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,14 +47,37 @@ def _vbt():
     return vbt
 
 
-def _check_settings(size: float, fees: float, slippage: float, borrow_rate: float) -> None:
+# A cost is one fraction for every asset, or a fraction per asset symbol with
+# "*" for any other column (a basket mixing asset classes pays each its own).
+Cost = float | Mapping[str, float]
+
+
+def _values(cost: Cost) -> list[float]:
+    return [float(v) for v in cost.values()] if isinstance(cost, Mapping) else [float(cost)]
+
+
+def _per_column(cost: Cost, names: Sequence[object]) -> float | np.ndarray:
+    """``cost`` for each column named ``names``: a scalar when all are equal, else a (1, columns) row."""
+    if not isinstance(cost, Mapping):
+        return float(cost)
+    values = [float(cost.get(str(n), cost["*"])) for n in names]
+    return values[0] if len(set(values)) == 1 else np.asarray(values, dtype=np.float64)[None, :]
+
+
+def _check_settings(size: float, fees: Cost, slippage: Cost, borrow_rate: Cost) -> None:
     if not (0 < size <= 10):
         raise StrategyError(f"size={size} is out of range: use a fraction of equity in (0, 10]")
-    if not (0 <= borrow_rate < 1):
-        raise StrategyError(f"borrow_rate={borrow_rate} is out of range: use an annual fraction in [0, 1), e.g. 0.005 for 0.5 %")
-    for name, value in (("fees", fees), ("slippage", slippage)):
-        if not (0 <= value < 0.1):
-            raise StrategyError(f"{name}={value} is out of range: use a fraction in [0, 0.1), e.g. 0.0002 for 2 bp")
+    for value in _values(borrow_rate):
+        if not (0 <= value < 1):
+            raise StrategyError(f"borrow_rate={value} is out of range: use an annual fraction in [0, 1), e.g. 0.005 for 0.5 %")
+    for name, cost in (("fees", fees), ("slippage", slippage)):
+        for value in _values(cost):
+            if not (0 <= value < 0.1):
+                raise StrategyError(f"{name}={value} is out of range: use a fraction in [0, 0.1), e.g. 0.0002 for 2 bp")
+
+
+def _names(close: pd.Series | pd.DataFrame) -> list[object]:
+    return list(close.columns) if isinstance(close, pd.DataFrame) else [close.name]
 
 
 def _simulate(
@@ -68,8 +92,8 @@ def _simulate(
     target_weights,
     init_cash: float,
     size: float,
-    fees: float,
-    slippage: float,
+    fees: float | np.ndarray,
+    slippage: float | np.ndarray,
     freq: str,
     cash_sharing: bool,
     group_by,
@@ -85,9 +109,9 @@ def _simulate(
     enums = vbt.portfolio.enums
     common = dict(
         init_cash=float(init_cash),
-        fees=float(fees),
+        fees=fees,
         fixed_fees=0.0,
-        slippage=float(slippage),
+        slippage=slippage,
         freq=freq,
         cash_sharing=cash_sharing,
         group_by=group_by,
@@ -128,9 +152,9 @@ def backtest(
     *,
     init_cash: float,
     size: float,
-    fees: float,
-    slippage: float,
-    borrow_rate: float = 0.0,
+    fees: Cost,
+    slippage: Cost,
+    borrow_rate: Cost = 0.0,
     freq: str = "1D",
 ) -> Backtest:
     """Simulate ``signals`` and return returns, equity, exposure and trades.
@@ -140,7 +164,8 @@ def backtest(
     init_cash : starting equity.
     size : position size as a fraction of equity at entry (1.0 = fully
         invested, no leverage); for ``target_weights`` it scales the weights.
-    fees, slippage : fractions of traded value, per side.
+    fees, slippage : fractions of traded value, per side (one for all assets,
+        or per asset symbol, see ``Cost``).
     borrow_rate : annual cost of borrowing what is sold short, as a fraction of
         the short position's value; charged each bar on the short value held
         at the previous close (``rate / bars per year``), taken from the
@@ -162,22 +187,23 @@ def backtest(
         target_weights=signals.target_weights,
         init_cash=init_cash,
         size=size,
-        fees=fees,
-        slippage=slippage,
+        fees=_per_column(fees, _names(signals.close)),
+        slippage=_per_column(slippage, _names(signals.close)),
         freq=freq,
         cash_sharing=multi,
         group_by=True if multi else None,
     )
     returns = pf.returns().rename("strategy")
     equity = pf.value().rename("equity")
-    if borrow_rate > 0:
+    rates = np.ravel(_per_column(borrow_rate, _names(signals.close)))
+    if (rates > 0).any():
         from .report import periods_per_year
 
-        short_value = pf.asset_value(direction="shortonly")
-        if isinstance(short_value, pd.DataFrame):
-            short_value = short_value.sum(axis=1)
-        held = (short_value.abs() / equity).shift(1, fill_value=0.0)
-        returns = (returns - borrow_rate / periods_per_year(returns.index) * held).rename("strategy")
+        # Annual cost per bar on each asset's short value at the previous close, over equity.
+        short_value = np.abs(np.asarray(pf.asset_value(direction="shortonly", group_by=False) if multi else pf.asset_value(direction="shortonly"), dtype=np.float64))
+        cost = (short_value.reshape(len(equity), -1) * rates).sum(axis=1)
+        held = pd.Series(cost / equity.to_numpy(), index=equity.index).shift(1, fill_value=0.0)
+        returns = (returns - held / periods_per_year(returns.index)).rename("strategy")
         equity = (float(init_cash) * (1 + returns).cumprod()).rename("equity")
     held = pf.position_mask(group_by=False) if multi else pf.position_mask()
     exposure = (held.any(axis=1) if isinstance(held, pd.DataFrame) else held).rename("exposure")
@@ -258,9 +284,9 @@ def backtest_many(
     *,
     init_cash: float,
     size: float,
-    fees: float,
-    slippage: float,
-    borrow_rate: float = 0.0,
+    fees: Cost,
+    slippage: Cost,
+    borrow_rate: Cost = 0.0,
     freq: str = "1D",
 ) -> Batch:
     """Simulate many signal sets in one vectorbt call, each as its own portfolio.
@@ -319,21 +345,24 @@ def backtest_many(
         **arrays,
         init_cash=init_cash,
         size=size,
-        fees=fees,
-        slippage=slippage,
+        fees=_per_column(fees, _names(first.close) * n),
+        slippage=_per_column(slippage, _names(first.close) * n),
         freq=freq,
         cash_sharing=multi,
         group_by=np.repeat(np.arange(n), width) if multi else None,
     )
     returns = np.asarray(pf.returns(), dtype=np.float64).reshape(len(index), n)
-    if borrow_rate > 0:
+    rates = np.ravel(_per_column(borrow_rate, _names(first.close) * n))
+    if (rates > 0).any():
         from .report import periods_per_year
 
+        # As in backtest(): each asset's short value at the previous close times its rate, over its set's equity.
         equity = np.asarray(pf.value(), dtype=np.float64).reshape(len(index), n)
-        short_value = np.asarray(pf.asset_value(direction="shortonly"), dtype=np.float64).reshape(len(index), n)
+        short_value = np.abs(np.asarray(pf.asset_value(direction="shortonly", group_by=False), dtype=np.float64)).reshape(len(index), n_cols)
+        cost = (short_value * np.broadcast_to(rates, (n_cols,))).reshape(len(index), n, width).sum(axis=2)
         held = np.zeros_like(returns)
-        held[1:] = (np.abs(short_value) / equity)[:-1]
-        returns = returns - borrow_rate / periods_per_year(index) * held
+        held[1:] = (cost / equity)[:-1]
+        returns = returns - held / periods_per_year(index)
     held_mask = np.asarray(pf.position_mask(), dtype=bool).reshape(len(index), n)
     rec = pf.positions.records
     owner = rec["col"] // width

@@ -713,7 +713,7 @@ def run_sweep(
         for cal in load_events().used(spec.cls.calendars):
             cal.warn_if_incomplete(index[0], index[-1])
         width = reference.close.shape[1] if isinstance(reference.close, pd.DataFrame) else 1
-        costs = settings.costs(strategies[0])
+        costs = settings.costs_for(strategies[0], reference.close)
         edges = _edges(index, options.pbo_blocks) if len(combos) >= 2 else None
         with _executor(options.executor, options.scheduler) as executor:
             ev = evaluate(
