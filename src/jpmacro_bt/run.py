@@ -133,7 +133,7 @@ class RunResult:
 
     def describe(self) -> dict[str, Any]:
         """The manifest's ``strategy`` entry."""
-        fees, slippage, borrow = self.settings.costs(self.strategy)
+        fees, slippage, borrow = self.costs or self.settings.costs(self.strategy)
         return {
             "id": self.spec.id,
             "claim": self.spec.claim,
@@ -145,7 +145,6 @@ class RunResult:
             "fees": fees,
             "slippage": slippage,
             "borrow": borrow,
-            **({"costs_per_symbol": dict(zip(("fees", "slippage", "borrow"), self.costs))} if any(isinstance(c, dict) for c in self.costs) else {}),
         }
 
     def fingerprint(self) -> dict[str, dict[str, str]]:

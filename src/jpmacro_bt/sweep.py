@@ -295,7 +295,7 @@ class Task:
     start: pd.Timestamp | None
     init_cash: float
     size: float
-    costs: tuple[float, float, float]  # fees, slippage, borrow
+    costs: tuple[Any, Any, Any]  # fees, slippage, borrow
     edges: np.ndarray | None = None  # first bar of each CSCV block (datetime64), None = no block sums
 
 
@@ -322,7 +322,7 @@ def run_chunk(task: Task, data) -> dict[str, Any]:
     return chunk_metrics(signals, init_cash=task.init_cash, size=task.size, costs=task.costs, edges=task.edges)
 
 
-def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tuple[float, float, float], edges: np.ndarray | None = None) -> dict[str, Any]:
+def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tuple[Any, Any, Any], edges: np.ndarray | None = None) -> dict[str, Any]:
     """Metrics of every signal set (``TABLE_METRICS``, ``bars``, first and last bar), in order; with ``edges`` the CSCV block sums.
 
     Signal sets that can share a vectorbt call (same kind, assets and bars)
@@ -370,7 +370,7 @@ def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tu
 
 
 def single_run(spec: StrategySpec, strategy, data, *, start: pd.Timestamp | None, end: pd.Timestamp | None, init_cash: float, size: float,
-               costs: tuple[float, float, float]):
+               costs: tuple[Any, Any, Any]):
     """One combination alone, as a run makes it (data cut at ``end``, traded from ``start``), on the batch path.
 
     Returns ``(returns, trades)``. The returns equal :func:`jpmacro_bt.runner.backtest`'s bit for bit; going
@@ -497,7 +497,7 @@ def evaluate(
     start: pd.Timestamp | None,
     init_cash: float,
     size: float,
-    costs: tuple[float, float, float],
+    costs: tuple[Any, Any, Any],
     executor,
     budget: int,
     bars: int,
@@ -611,6 +611,7 @@ class SweepResult:
     seconds: float
     created_at: datetime
     default_row: int | None = None
+    costs: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)  # fees, slippage, borrow as traded (per symbol for mixed baskets)
 
     @property
     def params(self) -> list[str]:
@@ -803,6 +804,7 @@ def run_sweep(
         deflated=deflated, pbo=pbo_result, pbo_note=pbo_note, bootstrap=boot, trials=len(sharpes), trials_in_sweep=len(own),
         warnings=tuple(dict.fromkeys(caught)), walk_forward=wf, fingerprint=data.fingerprint(), chunks=ev.chunks,
         chunk_size=ev.chunk_size, budget=budget, seconds=time.perf_counter() - t0, created_at=now, default_row=default_row,
+        costs=costs,
     )
 
 
@@ -887,7 +889,7 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
         table.to_parquet(tmp / "metrics.parquet", index=False)
         write_text(tmp / "metrics.csv", table.to_csv(index=False, lineterminator="\n"))
         write_text(tmp / "summary.json", json.dumps(summary(result), indent=2, default=str))
-        fees, slippage, borrow = result.settings.costs(result.best_strategy)
+        fees, slippage, borrow = result.costs
         manifest = {
             "sweep_id": result.id,
             "created_at": result.created_at.isoformat(timespec="seconds"),
