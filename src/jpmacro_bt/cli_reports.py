@@ -120,7 +120,7 @@ def register(app) -> None:
         comparison = build(chosen, align=align, sort=sort, skipped=skipped)
         for problem in comparison.problems:
             err.print("skipped: ", end="", style="yellow")
-            err.print(problem.message, markup=False, highlight=False)
+            err.print(problem.message, markup=False, highlight=False, soft_wrap=True)  # one line: paths stay whole
         if not comparison.entries:
             raise ReportError("no run to compare: every folder named was skipped (reasons above)")
         now = datetime.now(timezone.utc)
@@ -165,7 +165,7 @@ def register(app) -> None:
         err = _console(stderr=True)
         for s in skipped:
             err.print("skipped: ", end="", style="yellow")
-            err.print(s.reason, markup=False, highlight=False)
+            err.print(s.reason, markup=False, highlight=False, soft_wrap=True)  # one line: paths stay whole
 
 
 def _print_comparison(comparison, console) -> None:
