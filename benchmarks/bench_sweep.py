@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_sweep.py [--frameworks-python /tmp/bench-venv/bin/python] [--quick]
 
 1. Overhead against raw vectorbt: the same precomputed signals and grid simulated by the sweep engine
-   (:func:`jpmacro_bt.sweep.chunk_metrics`) and by a hand-written ``vbt.Portfolio.from_signals`` call
+   (:func:`jpmacro_bt.research.chunks.chunk_metrics`) and by a hand-written ``vbt.Portfolio.from_signals`` call
    followed by vectorbt's own metrics; then end to end (``run_sweep``: signals, simulation, metrics, the
    best combination's run, deflated Sharpe, PBO, bootstrap) against raw vectorbt given the same
    per-combination ``signals()`` calls.
@@ -60,9 +60,9 @@ def paired(a, b, repeat: int) -> tuple[float, float, object, object]:
 def setup():
     from jpmacro_bt.data import load_market_data
     from jpmacro_bt.events import load_events
-    from jpmacro_bt.run import RunSettings
+    from jpmacro_bt.engine.run import RunSettings
     from jpmacro_bt.strategy import find
-    from jpmacro_bt.sweep import default_start
+    from jpmacro_bt.research.sweep import default_start
 
     spec = find("boj_hike_long_jpy")
     data = load_market_data(spec.cls.symbols)
@@ -72,7 +72,7 @@ def setup():
 
 def raw_vectorbt(signals, fees: float, slippage: float):
     """A hand-written vectorbt sweep: one from_signals call over all columns, then vectorbt's metrics."""
-    from jpmacro_bt.runner import _vbt
+    from jpmacro_bt.engine.simulate import _vbt
 
     vbt = _vbt()
     close = signals[0].close
@@ -94,7 +94,9 @@ def raw_vectorbt(signals, fees: float, slippage: float):
 
 
 def overhead(repeat: int, hold_max: int) -> dict:
-    from jpmacro_bt.sweep import SweepOptions, chunk_metrics, parse_grid, run_sweep
+    from jpmacro_bt.research.chunks import chunk_metrics
+    from jpmacro_bt.research.grid import parse_grid
+    from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 
     spec, data, events, settings, start = setup()
     grid = parse_grid(spec, [f"hold_days=1:{hold_max}", "stop=none,0.001:0.039:0.001"])
@@ -122,7 +124,9 @@ def overhead(repeat: int, hold_max: int) -> dict:
 
 
 def frameworks(python: str | None, repeat: int) -> dict:
-    from jpmacro_bt.sweep import SweepOptions, chunk_metrics, parse_grid, run_sweep
+    from jpmacro_bt.research.chunks import chunk_metrics
+    from jpmacro_bt.research.grid import parse_grid
+    from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 
     spec, data, events, settings, start = setup()
     hold_max = 60
@@ -186,7 +190,7 @@ def _child(cmd: list[str], env: dict) -> tuple[float, int, str]:
 
 
 def memory(budget: str) -> dict:
-    from jpmacro_bt.sweep import parse_memory
+    from jpmacro_bt.research.chunks import parse_memory
 
     reports = tempfile.mkdtemp()
     env = {**os.environ, "COLUMNS": "200"}
@@ -204,8 +208,9 @@ COLD = """
 import time, sys
 t0 = time.perf_counter()
 from jpmacro_bt.strategy import find
-from jpmacro_bt.run import RunSettings
-from jpmacro_bt.sweep import SweepOptions, parse_grid, run_sweep
+from jpmacro_bt.engine.run import RunSettings
+from jpmacro_bt.research.grid import parse_grid
+from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 spec = find("boj_hike_long_jpy")
 t = time.perf_counter()
 run_sweep(spec, parse_grid(spec, ["hold_days=1:60"]), RunSettings(), SweepOptions(record=False))

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt.compare import compare, write_comparison
-from jpmacro_bt.report import write_tearsheet
-from jpmacro_bt.runs import load_run
+from jpmacro_bt.reports.compare import compare, write_comparison
+from jpmacro_bt.reports.tearsheet import write_tearsheet
+from jpmacro_bt.reports.runs import load_run
 
 RUNS = Path(__file__).parent / "data" / "runs"
 FLAGS = (

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jpmacro_bt import cache as cache_module
-from jpmacro_bt.cache import Cache, cache_dir, merge_tail, overlap_agrees
+from jpmacro_bt.sources import cache as cache_module
+from jpmacro_bt.sources.cache import Cache, cache_dir, merge_tail, overlap_agrees
 from jpmacro_bt.errors import SourceError
 from jpmacro_bt.sources.base import Bars, data_sha256
 

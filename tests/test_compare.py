@@ -18,10 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from jpmacro_bt.cli import app
-from jpmacro_bt.compare import compare, correlation, exposure_from_trades, log_ticks, monthly_returns, write_comparison
+from jpmacro_bt.reports.compare import compare, correlation, exposure_from_trades, log_ticks, monthly_returns, write_comparison
 from jpmacro_bt.errors import ReportError
-from jpmacro_bt.report import compute_metrics
-from jpmacro_bt.runs import expand, load_run, scan
+from jpmacro_bt.engine.metrics import compute_metrics
+from jpmacro_bt.reports.runs import expand, load_run, scan
 
 RUNS = Path(__file__).parent / "data" / "runs"
 ALPHA, BETA = RUNS / "alpha", RUNS / "beta"

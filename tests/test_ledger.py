@@ -12,11 +12,12 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
-from jpmacro_bt import ledger
+from jpmacro_bt.research import ledger
 from jpmacro_bt.cli import app
-from jpmacro_bt.run import RunSettings, run_strategy
+from jpmacro_bt.engine.run import RunSettings, run_strategy
 from jpmacro_bt.strategy import load_strategy
-from jpmacro_bt.sweep import SweepOptions, parse_grid, run_sweep
+from jpmacro_bt.research.grid import parse_grid
+from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 
 from .conftest import make_market
 

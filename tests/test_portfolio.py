@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.errors import DataError, StrategyError
-from jpmacro_bt.portfolio import combine, parse_weights
+from jpmacro_bt.engine.portfolio import combine, parse_weights
 
 TRADES = pd.DataFrame({"entry_date": ["2024-01-03"], "pnl": [1.0], "status": ["closed"]})
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt import report
+from jpmacro_bt.reports import tearsheet as report
+from jpmacro_bt.engine.metrics import compute_metrics, quiet
 from jpmacro_bt.errors import ReportError
 
 
@@ -50,7 +51,7 @@ def test_eoy_year_labels_sit_under_their_bars():
     import quantstats as qs
 
     r, b = _returns(12)
-    with report._quiet(), report._quantstats_fixes():
+    with quiet(), report._quantstats_fixes():
         fig = qs.plots.yearly_returns(r.rename("s"), b.rename("b"), show=False)
     ax = fig.axes[0]
     labelled = {round(t): lab.get_text() for t, lab in zip(ax.get_xticks(), ax.get_xticklabels()) if lab.get_text()}
@@ -74,7 +75,7 @@ def test_tz_aware_or_misaligned_inputs_are_refused(tmp_path):
 
 def test_flat_strategy_has_no_sharpe():
     idx = pd.bdate_range("2024-01-01", periods=30)
-    m = report.compute_metrics(pd.Series(0.0, idx))
+    m = compute_metrics(pd.Series(0.0, idx))
     assert m["sharpe"] is None and m["total_return"] == 0.0 and m["max_drawdown"] == 0.0
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt import report
-from jpmacro_bt.run import RunSettings, run_strategy, write_run
+from jpmacro_bt.reports import tearsheet as report
+from jpmacro_bt.engine.run import RunSettings, run_strategy
+from jpmacro_bt.reports.runfolder import save_run, write_run
 from jpmacro_bt.strategy import find
 
 SETTINGS = RunSettings(start=date(2016, 1, 1), end=date(2025, 12, 31))
@@ -93,13 +94,15 @@ def test_a_price_at_or_below_zero_is_refused():
 
 
 def test_runs_are_counted_as_trials_in_the_ledger(tmp_path, result):
-    from jpmacro_bt.ledger import trial_count
+    from jpmacro_bt.research.ledger import trial_count
 
     assert trial_count("boj_hike_long_jpy") == 0  # each test has its own cache, so its own ledger
-    write_run(result, tmp_path / "a", tearsheet=False)
-    write_run(result, tmp_path / "b", tearsheet=False, now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    write_run(result, tmp_path / "w", tearsheet=False)
+    assert trial_count("boj_hike_long_jpy") == 0  # writing a folder is not a trial; saving a run is
+    save_run(result, tmp_path / "a", tearsheet=False)
+    save_run(result, tmp_path / "b", tearsheet=False)
     assert trial_count("boj_hike_long_jpy") == 1  # the same configuration twice is one trial
     spec = find("boj_hike_long_jpy")
     other = run_strategy(spec, spec.build({"hold_days": "5"}), SETTINGS)
-    write_run(other, tmp_path / "c", tearsheet=False)
+    save_run(other, tmp_path / "c", tearsheet=False)
     assert trial_count("boj_hike_long_jpy") == 2

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.errors import StrategyError
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.simulate import backtest
 from jpmacro_bt.strategy import Signals, hold_for
 
 IDX = pd.bdate_range("2024-01-01", periods=10)
@@ -150,7 +150,7 @@ def test_borrow_is_charged_per_asset():
 
 
 def test_a_mixed_basket_takes_each_symbols_default_costs():
-    from jpmacro_bt.run import RunSettings
+    from jpmacro_bt.engine.run import RunSettings
     from jpmacro_bt.strategy import find
     from jpmacro_bt.symbols import ASSET_CLASS_COSTS
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jpmacro_bt.cache import Cache
+from jpmacro_bt.sources.cache import Cache
 from jpmacro_bt.errors import DataError, JpMacroWarning, SourceError
 from jpmacro_bt.sources.resolve import load_bars, load_many
 from jpmacro_bt.sources.yahoo import YahooSource

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt.report import compute_metrics, periods_per_year
-from jpmacro_bt.runner import backtest_many
-from jpmacro_bt.stats import (
+from jpmacro_bt.engine.metrics import compute_metrics, periods_per_year
+from jpmacro_bt.engine.simulate import backtest_many
+from jpmacro_bt.research.stats import (
     block_stats,
     bootstrap,
     cscv,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.events import load_events
-from jpmacro_bt.run import compute_signals
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.run import compute_signals
+from jpmacro_bt.engine.simulate import backtest
 from jpmacro_bt.strategy import Signals, discover
 
 from .conftest import make_market

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from jpmacro_bt.cli import app
 from jpmacro_bt.errors import ReportError
-from jpmacro_bt.run import RunSettings
-from jpmacro_bt.runs import scan
-from jpmacro_bt.suite import available_cores, run_command, run_suite, strategy_ids
+from jpmacro_bt.engine.run import RunSettings
+from jpmacro_bt.reports.runs import scan
+from jpmacro_bt.reports.suite import available_cores, run_command, run_suite, strategy_ids
 
 HIKE = '''"""Short USDJPY after BoJ hikes (test copy)."""
 from dataclasses import dataclass

@@ -15,21 +15,15 @@ from typer.testing import CliRunner
 from jpmacro_bt.cli import app
 from jpmacro_bt.errors import StrategyError
 from jpmacro_bt.events import load_events
-from jpmacro_bt.run import RunSettings, run_strategy
-from jpmacro_bt.runner import backtest, backtest_many
+from jpmacro_bt.engine.run import RunSettings, run_strategy
+from jpmacro_bt.engine.simulate import backtest, backtest_many
 from jpmacro_bt.strategy import load_strategy
-from jpmacro_bt.sweep import (
-    Grid,
-    SweepError,
-    SweepOptions,
-    _Local,
-    chunk_size_for,
-    evaluate,
-    parse_grid,
-    parse_memory,
-    run_sweep,
-    write_sweep,
-)
+from jpmacro_bt.errors import SweepError
+from jpmacro_bt.reports.sweep_page import write_sweep
+from jpmacro_bt.research.chunks import chunk_size_for, parse_memory
+from jpmacro_bt.research.chunks import executor as make_executor
+from jpmacro_bt.research.grid import Grid, parse_grid
+from jpmacro_bt.research.sweep import SweepOptions, evaluate, run_sweep
 
 from .conftest import make_market
 
@@ -124,7 +118,7 @@ def test_batched_multi_asset_target_weights_equal_single_runs(market):
 
 def test_chunked_and_unchunked_sweeps_agree(dip, market):
     params = [dip.build(c).params() for c in parse_grid(dip, ["bars=2:9", "hold_days=3,8"]).combos()]
-    kw = dict(start=None, init_cash=1e5, size=1.0, costs=(0.0002, 0.0001, 0.0), executor=_Local(), budget=2**34, bars=1305)
+    kw = dict(start=None, init_cash=1e5, size=1.0, costs=(0.0002, 0.0001, 0.0), executor=make_executor("local", None), budget=2**34, bars=1305)
     edges = market.close("USDJPY").index[::300].to_numpy(dtype="datetime64[ns]")[:4]
     whole = evaluate(dip, params, market, chunk_size=None, edges=edges, **kw)
     assert whole.chunks == 1
@@ -241,7 +235,7 @@ def test_dask_cluster_result_equals_local(dip, market):
 
 def test_unreachable_scheduler_is_a_clear_error(dip, market, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("jpmacro_bt.sweep.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("jpmacro_bt.research.chunks.DASK_CONNECT_TIMEOUT", "1s")
     options = replace(QUICK, executor="dask", scheduler="tcp://127.0.0.1:9")
     with pytest.raises(SweepError, match=re.escape("cannot reach the Dask scheduler at tcp://127.0.0.1:9")):
         run_sweep(dip, parse_grid(dip, ["bars=2,3"]), SETTINGS, options, data=market)
@@ -303,8 +297,10 @@ def test_grid_combos_keep_grid_order():
 
 
 def test_a_grid_that_changes_the_traded_asset_is_refused():
-    from jpmacro_bt.sweep import SweepError, parse_grid, run_sweep
-    from jpmacro_bt.run import RunSettings
+    from jpmacro_bt.errors import SweepError
+    from jpmacro_bt.research.grid import parse_grid
+    from jpmacro_bt.research.sweep import run_sweep
+    from jpmacro_bt.engine.run import RunSettings
     from jpmacro_bt.strategy import find
 
     spec = find("boj_hike_short_risk")
@@ -315,8 +311,9 @@ def test_a_grid_that_changes_the_traded_asset_is_refused():
 
 def test_a_grid_over_inputs_loads_every_input():
     # spread_tightening_long_jpy reads the 2y or the 10y pair: a sweep over both loads both.
-    from jpmacro_bt.sweep import parse_grid, run_sweep, SweepOptions
-    from jpmacro_bt.run import RunSettings
+    from jpmacro_bt.research.grid import parse_grid
+    from jpmacro_bt.research.sweep import SweepOptions, run_sweep
+    from jpmacro_bt.engine.run import RunSettings
     from jpmacro_bt.strategy import find
 
     from .conftest import make_market

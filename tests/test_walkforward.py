@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.data import MarketData
-from jpmacro_bt.run import RunSettings, run_strategy
+from jpmacro_bt.engine.run import RunSettings, run_strategy
 from jpmacro_bt.sources.base import Bars
 from jpmacro_bt.strategy import load_strategy
-from jpmacro_bt.sweep import SweepError, SweepOptions, parse_grid, run_sweep
-from jpmacro_bt.walkforward import splits
+from jpmacro_bt.errors import SweepError
+from jpmacro_bt.research.grid import parse_grid
+from jpmacro_bt.research.sweep import SweepOptions, run_sweep
+from jpmacro_bt.research.walkforward import splits
 
 # `follow_end=1` trades in the direction of the whole data's move, first close to LAST close: a
 # strategy that peeks at the end of whatever data it is given. `follow_end=0` is always short.

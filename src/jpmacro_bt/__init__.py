@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import (
+from jpmacro_bt.errors import (
     CalendarError,
     CalendarWarning,
     DataError,
@@ -32,9 +32,9 @@ _LAZY = {
     "Events": "events",
     "EventCalendar": "events",
     "load_events": "events",
-    "RunSettings": "run",
-    "run_strategy": "run",
-    "write_run": "run",
+    "RunSettings": "engine.run",
+    "run_strategy": "engine.run",
+    "write_run": "reports.runfolder",
 }
 
 __all__ = [

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from jpmacro_bt.errors import DataError
 
 __all__ = ["DAY_COUNTS", "par_bond_index", "par_bond_returns", "par_bond_risk"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, did_you_mean
-from .sources.base import Bars, clip_range
+from jpmacro_bt.errors import DataError, did_you_mean
+from jpmacro_bt.sources.base import Bars, clip_range
 
 __all__ = ["MarketData", "bar_close_times", "load_market_data"]
 
@@ -128,7 +128,7 @@ def load_market_data(
     offline: bool = False,
 ) -> MarketData:
     """Load every symbol, cut after ``end``; one error lists every symbol that failed."""
-    from .sources.resolve import load_many
+    from jpmacro_bt.sources.resolve import load_many
 
     loaded = load_many(list(symbols), source=source, data_dir=data_dir, offline=offline)
     bars = {

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ReportError
+from jpmacro_bt.errors import ReportError
 
 __all__ = ["atomic_folder", "write_text"]
 

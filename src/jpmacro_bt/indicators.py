@@ -26,10 +26,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .data import MarketData
-from .errors import DataError, StrategyError, did_you_mean
-from .sources.base import Bars
-from .symbols import SYMBOLS, get_symbol
+from jpmacro_bt.data import MarketData
+from jpmacro_bt.errors import DataError, StrategyError, did_you_mean
+from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.symbols import SYMBOLS, get_symbol
 
 __all__ = [
     "above_sma",

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .errors import StrategyError, did_you_mean
+from jpmacro_bt.errors import StrategyError, did_you_mean
 
 __all__ = [
     "Signals",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import DataError, did_you_mean
+from jpmacro_bt.errors import DataError, did_you_mean
 
 __all__ = ["ASSET_CLASS_COSTS", "SYMBOLS", "Symbol", "get_symbol", "is_fx_pair"]
 

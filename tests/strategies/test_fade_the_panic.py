@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jpmacro_bt.events import load_events
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.simulate import backtest
 
 from .helpers import ECB, TOKYO, build, flags, market, series
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jpmacro_bt.errors import StrategyError
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.simulate import backtest
 
 from .helpers import ECB, NEW_YORK, TOKYO, build, events, flags, market, series
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.events import load_events
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.simulate import backtest
 
 from .helpers import NEW_YORK, TOKYO, build, market, series
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jpmacro_bt.events import load_events
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.engine.simulate import backtest
 
 from ..conftest import make_market
 from .helpers import ECB, NEW_YORK, TOKYO, build, events, flags, market, series

@@ -8,6 +8,6 @@ injectable fetcher.
 
 from __future__ import annotations
 
-from .base import Bars, Source
+from jpmacro_bt.sources.base import Bars, Source
 
 __all__ = ["Bars", "Source"]

@@ -9,7 +9,7 @@ from typing import ClassVar, Protocol
 
 import pandas as pd
 
-from ..errors import SourceError
+from jpmacro_bt.errors import SourceError
 
 __all__ = ["Bars", "Source", "clip_range", "data_sha256", "to_bars"]
 

@@ -32,8 +32,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import SourceError, did_you_mean
-from .base import Bars, to_bars
+from jpmacro_bt.errors import SourceError, did_you_mean
+from jpmacro_bt.sources.base import Bars, to_bars
 
 __all__ = ["MISSING", "CsvDirSource", "parse_csv", "to_dates", "to_floats", "to_price_frame"]
 

@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..errors import SourceError
+from jpmacro_bt.errors import SourceError
 
 __all__ = ["OFFLINE_HINT", "Fetcher", "http_get", "retry"]
 

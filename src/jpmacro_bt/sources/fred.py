@@ -19,10 +19,10 @@ from typing import ClassVar
 
 import pandas as pd
 
-from ..errors import SourceError
-from .base import Bars
-from .csvdir import parse_csv
-from .fetch import Fetcher, http_get
+from jpmacro_bt.errors import SourceError
+from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.sources.csvdir import parse_csv
+from jpmacro_bt.sources.fetch import Fetcher, http_get
 
 __all__ = ["FRED_CSV_URL", "FredSource", "fred_url", "parse_fred_csv"]
 

@@ -26,10 +26,10 @@ from typing import ClassVar
 
 import pandas as pd
 
-from ..errors import SourceError
-from .base import Bars, to_bars
-from .csvdir import MISSING, to_floats
-from .fetch import Fetcher, http_get
+from jpmacro_bt.errors import SourceError
+from jpmacro_bt.sources.base import Bars, to_bars
+from jpmacro_bt.sources.csvdir import MISSING, to_floats
+from jpmacro_bt.sources.fetch import Fetcher, http_get
 
 __all__ = [
     "ERA_OFFSETS",

@@ -34,16 +34,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..cache import Cache, merge_tail, overlap_agrees
-from ..errors import DataError, JpMacroError, JpMacroWarning, SourceError, did_you_mean
-from ..symbols import Symbol, get_symbol
-from .base import Bars
-from .csvdir import CsvDirSource
-from .ecb import EcbSource
-from .fred import FredSource
-from .mof import MofSource
-from .tic import TicSource
-from .yahoo import YahooSource
+from jpmacro_bt.sources.cache import Cache, merge_tail, overlap_agrees
+from jpmacro_bt.errors import DataError, JpMacroError, JpMacroWarning, SourceError, did_you_mean
+from jpmacro_bt.symbols import Symbol, get_symbol
+from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.sources.csvdir import CsvDirSource
+from jpmacro_bt.sources.ecb import EcbSource
+from jpmacro_bt.sources.fred import FredSource
+from jpmacro_bt.sources.mof import MofSource
+from jpmacro_bt.sources.tic import TicSource
+from jpmacro_bt.sources.yahoo import YahooSource
 
 __all__ = ["DOWNLOADING_SOURCES", "TAIL_OVERLAP", "import_csv", "load_bars", "load_many", "make_source"]
 
@@ -141,7 +141,7 @@ def load_bars(
     source : use only this source; one the symbol lists, or ``"csv"`` with ``data_dir``.
     data_dir : folder of ``SYMBOL.csv`` files, preferred when the file exists.
     offline : use the cache (and bundled ECB data) only, never the network.
-    cache : the cache; default ``Cache()`` at :func:`~jpmacro_bt.cache.cache_dir`.
+    cache : the cache; default ``Cache()`` at :func:`~jpmacro_bt.sources.cache.cache_dir`.
     fetchers : per-source transport or source object (see :func:`make_source`); tests inject fakes.
 
     Raises

@@ -31,10 +31,10 @@ from typing import ClassVar
 
 import pandas as pd
 
-from ..errors import SourceError, did_you_mean
-from .base import Bars, to_bars
-from .csvdir import MISSING
-from .fetch import Fetcher, http_get
+from jpmacro_bt.errors import SourceError, did_you_mean
+from jpmacro_bt.sources.base import Bars, to_bars
+from jpmacro_bt.sources.csvdir import MISSING
+from jpmacro_bt.sources.fetch import Fetcher, http_get
 
 __all__ = ["TIC_MFH_HISTORY_URL", "TicSource", "normalize_country", "parse_mfh"]
 

@@ -58,9 +58,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BDay
 
-from ..errors import SourceError
-from .base import Bars, to_bars
-from .fetch import retry
+from jpmacro_bt.errors import SourceError
+from jpmacro_bt.sources.base import Bars, to_bars
+from jpmacro_bt.sources.fetch import retry
 
 __all__ = [
     "FX_CLOSE",

@@ -45,7 +45,7 @@ class Split:
 
 def splits(index: pd.DatetimeIndex, folds: int, mode: str = "anchored") -> list[Split]:
     """The ``folds`` in/out-of-sample windows over the bars ``index`` (see the module docstring)."""
-    from .sweep import SweepError
+    from jpmacro_bt.errors import SweepError
 
     if mode not in MODES:
         raise SweepError(f"walk-forward mode {mode!r}: use anchored or rolling")
@@ -178,8 +178,8 @@ def walk_forward(
     (data cut at ``end``, traded from ``start``) and returns its daily returns
     and trade count.
     """
-    from .report import periods_per_year
-    from .stats import return_metrics
+    from jpmacro_bt.engine.metrics import periods_per_year
+    from jpmacro_bt.research.stats import return_metrics
 
     periods = periods_per_year(index)
     chosen_folds: list[Fold] = []

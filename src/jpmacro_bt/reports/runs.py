@@ -1,6 +1,6 @@
 """Run folders read back: validated JSON and CSV, never a pickle.
 
-A run folder is what :func:`jpmacro_bt.run.write_run` writes (see
+A run folder is what :func:`jpmacro_bt.engine.run.write_run` writes (see
 ``reports/README.md``): ``metrics.json``, ``returns.csv``, ``trades.csv``,
 ``manifest.json`` and, usually, ``tearsheet.html``. :func:`load_run` checks
 that the files are there, parse, and have the shape this version writes; a
@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ReportError
+from jpmacro_bt.errors import ReportError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

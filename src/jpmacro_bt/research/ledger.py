@@ -18,6 +18,7 @@ period, costs and data run twice is one trial (:func:`trial_key`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -29,8 +30,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ReportError
-from .paths import cache_dir
+from jpmacro_bt.errors import ReportError
+from jpmacro_bt.paths import cache_dir
 
 __all__ = [
     "Trial",
@@ -38,7 +39,10 @@ __all__ = [
     "ledger_path",
     "read",
     "record",
+    "count_with",
     "record_run",
+    "run_trial",
+    "with_source",
     "summary",
     "trial_count",
     "trial_key",
@@ -171,9 +175,9 @@ def record(trials: Iterable[Trial], path: Path | None = None) -> int:
     return len(rows)
 
 
-def record_run(result: Any, run_id: str | None = None, path: Path | None = None) -> int:
-    """Append one run (a :class:`~jpmacro_bt.run.RunResult`) and return the strategy's trial count after it."""
-    from .report import periods_per_year
+def run_trial(result: Any, run_id: str | None = None) -> Trial:
+    """The trial that one run (a :class:`~jpmacro_bt.engine.run.RunResult` or a portfolio) makes."""
+    from jpmacro_bt.engine.metrics import periods_per_year
 
     index = result.returns.index
     strategy = getattr(result, "strategy", None)
@@ -186,7 +190,7 @@ def record_run(result: Any, run_id: str | None = None, path: Path | None = None)
         fees = slippage = borrow = None
     settings = {"init_cash": result.settings.init_cash, "size": result.settings.size, "fees": fees, "slippage": slippage, "borrow": borrow}
     metrics = result.metrics["strategy"]
-    trial = Trial(
+    return Trial(
         strategy=result.label,
         params=params,
         start=f"{index[0]:%Y-%m-%d}",
@@ -200,7 +204,23 @@ def record_run(result: Any, run_id: str | None = None, path: Path | None = None)
         kind="run",
         source_id=run_id,
     )
-    record([trial], path)
+
+
+def with_source(trial: Trial, source_id: str) -> Trial:
+    """``trial`` recorded as coming from ``source_id`` (a run folder's name)."""
+    return dataclasses.replace(trial, source_id=source_id)
+
+
+def count_with(trial: Trial, path: Path | None = None) -> int:
+    """The strategy's trial count once ``trial`` is recorded (it counts only if new and with a Sharpe ratio)."""
+    known = trial_sharpes(trial.strategy, path)
+    new = trial.key not in known and trial.sharpe is not None and math.isfinite(trial.sharpe)
+    return len(known) + int(new)
+
+
+def record_run(result: Any, run_id: str | None = None, path: Path | None = None) -> int:
+    """Append one run and return the strategy's trial count after it."""
+    record([run_trial(result, run_id)], path)
     return trial_count(result.label, path)
 
 

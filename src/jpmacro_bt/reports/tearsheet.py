@@ -1,4 +1,4 @@
-"""Metrics and tearsheets: the only module that imports quantstats.
+"""Tearsheets: quantstats' HTML report, made safe and readable.
 
 quantstats is handed clean inputs only: tz-naive daily returns and a
 benchmark *Series* on the same index (never a ticker it would download), with
@@ -20,78 +20,16 @@ own call only (:func:`_quantstats_fixes`):
 from __future__ import annotations
 
 import html
-import logging
-import math
 import re
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import ReportError
+from jpmacro_bt.engine.metrics import periods_per_year, quiet
+from jpmacro_bt.errors import ReportError
 
-__all__ = ["METRICS", "compute_metrics", "format_metric", "periods_per_year", "write_tearsheet"]
-
-METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "volatility", "trades", "win_rate", "exposure")
-_PERCENT = {"total_return", "cagr", "max_drawdown", "volatility", "win_rate", "exposure"}
-
-
-def format_metric(key: str, value: float | None) -> str:
-    """A metric for display: ``-`` where undefined, counts as integers, fractions in percent, ratios to 0.01."""
-    if value is None or not math.isfinite(float(value)):
-        return "-"
-    if key == "trades":
-        return f"{int(value):,}"
-    if key in _PERCENT:
-        return f"{value:.2%}"
-    return f"{value:.2f}"
-
-
-def _qs():
-    import quantstats as qs
-
-    return qs
-
-
-def periods_per_year(index: pd.DatetimeIndex) -> int:
-    """252 for business-day calendars, 365 when the data trade on weekends too."""
-    return 365 if (index.day_of_week >= 5).any() else 252
-
-
-def _num(value: float) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
-def compute_metrics(returns: pd.Series, *, trades: pd.DataFrame | None = None, exposure: pd.Series | None = None) -> dict[str, float | None]:
-    """Headline metrics as plain floats (None where undefined, e.g. Sharpe of a flat series).
-
-    Return-based metrics are quantstats' own, annualised with
-    :func:`periods_per_year`; ``trades`` counts closed and open positions,
-    ``win_rate`` is the share of closed ones with a positive P&L and
-    ``exposure`` the share of bars ending in a position.
-    """
-    qs = _qs()
-    periods = periods_per_year(returns.index)
-    flat = bool((returns == 0).all())
-    with _quiet():
-        out = {
-            "total_return": _num(qs.stats.comp(returns)),
-            "cagr": _num(qs.stats.cagr(returns, periods=periods)),
-            "sharpe": None if flat else _num(qs.stats.sharpe(returns, rf=0.0, periods=periods)),
-            "sortino": None if flat else _num(qs.stats.sortino(returns, rf=0.0, periods=periods)),
-            "max_drawdown": _num(qs.stats.max_drawdown(returns)) if not flat else 0.0,
-            "volatility": _num(qs.stats.volatility(returns, periods=periods)),
-        }
-    if trades is not None:
-        closed = trades[trades["status"] == "closed"]
-        out["trades"] = float(len(trades))
-        out["win_rate"] = _num((closed["pnl"] > 0).mean()) if len(closed) else None
-    if exposure is not None:
-        out["exposure"] = _num(exposure.mean())
-    return out
-
+__all__ = ["write_tearsheet"]
 
 def _pct_label(x: float, _pos: object = None) -> str:
     """An axis fraction as a percent with at most one decimal: 0.025 -> "2.5%", -0.0999999 -> "-10%"."""
@@ -137,24 +75,6 @@ def _quantstats_fixes():
         core._plt, core.format_pct_axis = plt, pct
 
 
-@contextmanager
-def _quiet():
-    """Silence the noise quantstats and matplotlib make on a machine without Arial.
-
-    quantstats asks for Arial by name; matplotlib falls back to its bundled
-    DejaVu Sans (same glyph coverage) and logs a line per text element.
-    """
-    log = logging.getLogger("matplotlib.font_manager")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
-
-
 _REMOTE_LINK = re.compile(r'\s*<link[^>]+href="https?://[^"]*"[^>]*>', re.IGNORECASE)
 
 
@@ -177,12 +97,12 @@ def write_tearsheet(
         raise ReportError("tearsheet: strategy and benchmark returns must share one index")
     if returns.index.tz is not None:
         raise ReportError("tearsheet: returns must be indexed by tz-naive dates")
-    qs = _qs()
+    import quantstats as qs
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     esc = html.escape
-    with _quiet(), _quantstats_fixes():
+    with quiet(), _quantstats_fixes():
         qs.reports.html(
             returns.rename(esc(strategy_title)),
             benchmark=benchmark.rename(esc(benchmark_title)),

@@ -35,9 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import SourceError
-from .paths import cache_dir
-from .sources.base import Bars, data_sha256
+from jpmacro_bt.errors import SourceError
+from jpmacro_bt.paths import cache_dir
+from jpmacro_bt.sources.base import Bars, data_sha256
 
 __all__ = ["CACHE_ENV", "FORMAT", "Cache", "cache_dir", "merge_tail", "overlap_agrees"]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import StrategyError
-from .paths import cache_dir
-from .strategy import Signals
+from jpmacro_bt.errors import StrategyError
+from jpmacro_bt.paths import cache_dir
+from jpmacro_bt.strategy import Signals
 
 __all__ = ["Backtest", "Batch", "backtest", "backtest_many", "batch_key"]
 
@@ -197,7 +197,7 @@ def backtest(
     equity = pf.value().rename("equity")
     rates = np.ravel(_per_column(borrow_rate, _names(signals.close)))
     if (rates > 0).any():
-        from .report import periods_per_year
+        from jpmacro_bt.engine.metrics import periods_per_year
 
         # Annual cost per bar on each asset's short value at the previous close, over equity.
         short_value = np.abs(np.asarray(pf.asset_value(direction="shortonly", group_by=False) if multi else pf.asset_value(direction="shortonly"), dtype=np.float64))
@@ -354,7 +354,7 @@ def backtest_many(
     returns = np.asarray(pf.returns(), dtype=np.float64).reshape(len(index), n)
     rates = np.ravel(_per_column(borrow_rate, _names(first.close) * n))
     if (rates > 0).any():
-        from .report import periods_per_year
+        from jpmacro_bt.engine.metrics import periods_per_year
 
         # As in backtest(): each asset's short value at the previous close times its rate, over its set's equity.
         equity = np.asarray(pf.value(), dtype=np.float64).reshape(len(index), n)

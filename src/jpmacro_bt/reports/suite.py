@@ -2,12 +2,12 @@
 
 :func:`run_suite` runs each strategy of a strategies folder in a pool of
 worker processes sized to the cores this process may use; each worker calls
-:func:`~jpmacro_bt.run.run_strategy` and :func:`~jpmacro_bt.run.write_run`
+:func:`~jpmacro_bt.engine.run.run_strategy` and :func:`~jpmacro_bt.reports.runfolder.save_run`
 and writes its run folder inside the suite. A strategy that fails (its data
 cannot be loaded offline, a bad file, a bug) is recorded with its error,
 and a bug with its traceback; the others go on. The suite folder
 ``reports/suite-<UTC time>/`` holds the run folders, ``index.html`` (see
-:mod:`jpmacro_bt.compare`), ``metrics.csv``, ``correlation.csv`` and
+:mod:`jpmacro_bt.reports.compare`), ``metrics.csv``, ``correlation.csv`` and
 ``suite.json`` (settings, command and each strategy's outcome). It is built
 in a hidden folder and renamed into place when complete.
 
@@ -32,9 +32,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import JpMacroError, ReportError
-from .files import atomic_folder, write_text
-from .run import RunSettings
+from jpmacro_bt.errors import JpMacroError, ReportError
+from jpmacro_bt.files import atomic_folder, write_text
+from jpmacro_bt.engine.run import RunSettings
 
 __all__ = ["Outcome", "SuiteResult", "available_cores", "run_suite", "strategy_ids"]
 
@@ -59,7 +59,7 @@ class Outcome:
 class SuiteResult:
     folder: Path
     outcomes: list[Outcome]
-    comparison: object  # jpmacro_bt.compare.Comparison
+    comparison: object  # jpmacro_bt.reports.compare.Comparison
 
     @property
     def page(self) -> Path:
@@ -80,8 +80,8 @@ def available_cores() -> int:
 
 def strategy_ids(strategies_dir: Path | None = None) -> list[str]:
     """Ids of the strategy files in the folder, without executing them (a broken file fails in its own worker)."""
-    from .errors import StrategyError
-    from .strategy import default_strategies_dir
+    from jpmacro_bt.errors import StrategyError
+    from jpmacro_bt.strategy import default_strategies_dir
 
     directory = strategies_dir or default_strategies_dir()
     if not directory.is_dir():
@@ -100,14 +100,15 @@ def run_command(strategy: str, settings: RunSettings, strategies_dir: Path | Non
 
 def run_one(strategy: str, strategies_dir: Path | None, settings: RunSettings, folder: Path, tearsheet: bool = True) -> Outcome:
     """Run one strategy with its defaults into ``folder``; never raises for a failing strategy (runs in a worker)."""
-    from .run import run_strategy, write_run
-    from .strategy import find
+    from jpmacro_bt.engine.run import run_strategy
+    from jpmacro_bt.reports.runfolder import save_run
+    from jpmacro_bt.strategy import find
 
     began = time.perf_counter()
     try:
         spec = find(strategy, strategies_dir)
         result = run_strategy(spec, spec.build(), settings)
-        path = write_run(result, folder, argv=run_command(strategy, settings, strategies_dir), tearsheet=tearsheet)
+        path = save_run(result, folder, argv=run_command(strategy, settings, strategies_dir), tearsheet=tearsheet)
     except JpMacroError as exc:
         return Outcome(strategy, error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - began)
     except Exception as exc:  # a bug in one strategy must not stop the suite; its traceback goes to the index
@@ -136,12 +137,12 @@ def run_suite(
     or one strategy, everything runs in this process. ``on_start(ids, jobs)``
     and ``on_done(outcome)`` report progress.
     """
-    from .compare import Problem, compare, render_into
-    from .runs import load_run
+    from jpmacro_bt.reports.compare import Problem, compare, render_into
+    from jpmacro_bt.reports.runs import load_run
 
     ids = strategy_ids(strategies_dir)
     if only:
-        from .errors import StrategyError, did_you_mean
+        from jpmacro_bt.errors import StrategyError, did_you_mean
 
         unknown = [s for s in only if s not in ids]
         if unknown:

@@ -1,13 +1,17 @@
-"""Command-line options shared by ``run``, ``run-all`` and ``sweep``: one definition, one help text."""
+"""What every command shares: options defined once with one help text, the console, and option parsing."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 __all__ = [
+    "console",
+    "parse_date",
+    "parse_params",
     "BorrowOpt",
     "DataDirOpt",
     "EndOpt",
@@ -36,3 +40,35 @@ OfflineOpt = Annotated[bool, typer.Option(help="Read downloaded data from the ca
 StrategiesOpt = Annotated[
     Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)
 ]
+
+
+def console(stderr: bool = False):
+    """A rich console that never wraps or highlights on its own."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def parse_date(value: Optional[str], flag: str) -> Optional[date]:
+    """``value`` of option ``flag`` as a date, or a DataError that shows the format."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from jpmacro_bt.errors import DataError
+
+        raise DataError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. {flag} 2016-01-01") from None
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs of ``--param`` as a dict."""
+    from jpmacro_bt.errors import StrategyError
+
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise StrategyError(f"--param {pair!r} is not NAME=VALUE; e.g. --param hold_days=10")
+        out[name.strip()] = value.strip()
+    return out

@@ -1,43 +1,35 @@
-"""One backtest from strategy id to run folder.
+"""One backtest: a strategy, its settings and its data in, a :class:`RunResult` out.
 
 ``run_strategy`` loads the data a strategy needs (cut at ``end``, so the
 strategy sees nothing later), computes its signals on all of that history
-(indicators get their warm-up), trades them on ``start .. end``, and
-``write_run`` writes the run folder atomically: everything lands in a hidden
-temporary folder that is renamed into place only when complete.
+(indicators get their warm-up) and trades them on ``start .. end``.
+:mod:`jpmacro_bt.reports.runfolder` writes the result to a run folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from importlib import metadata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .data import MarketData, load_market_data
-from .errors import DataError, JpMacroWarning
-from .events import Events, load_events
-from .files import atomic_folder, write_text
-from .runner import Backtest, backtest
-from .strategy import Strategy, StrategySpec
-from .symbols import ASSET_CLASS_COSTS, get_symbol
+from jpmacro_bt.data import MarketData, load_market_data
+from jpmacro_bt.errors import DataError, JpMacroWarning
+from jpmacro_bt.events import Events, load_events
+from jpmacro_bt.engine.simulate import Backtest, backtest
+from jpmacro_bt.strategy import Strategy, StrategySpec
+from jpmacro_bt.symbols import ASSET_CLASS_COSTS, get_symbol
 
-__all__ = ["RunResult", "RunSettings", "run_strategy", "write_run"]
-
-_VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "currencyconverter")
+__all__ = ["RunResult", "RunSettings", "compute_signals", "run_strategy"]
 
 
 def _known(name: str):
     """The registry symbol called ``name``, or None for a derived column (a basket, a synthetic bond)."""
-    from .errors import DataError
+    from jpmacro_bt.errors import DataError
 
     try:
         return get_symbol(name)
@@ -182,7 +174,7 @@ def compute_signals(strategy: Strategy, data: MarketData, events: Events):
 
 def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, *, data: MarketData | None = None) -> RunResult:
     """Backtest ``strategy`` under ``settings``; ``data`` overrides loading (tests, portfolios)."""
-    from .report import compute_metrics
+    from jpmacro_bt.engine.metrics import compute_metrics
 
     _check_range(settings)
     caught: list[str] = []
@@ -224,105 +216,3 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow))
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for name in _VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _git_commit(where: Path) -> str | None:
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def run_id(result: RunResult, now: datetime) -> str:
-    """``<label>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration."""
-    key = json.dumps(result.config_key(), sort_keys=True, default=_jsonable)
-    return f"{result.label}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
-
-
-def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dict[str, Any]:
-    """Everything needed to reproduce and audit the run."""
-    events = load_events()
-    index = result.returns.index
-    return {
-        "run_id": rid,
-        "created_at": now.isoformat(timespec="seconds"),
-        "strategy": result.describe(),
-        "period": {
-            "requested_start": _jsonable(result.settings.start),
-            "requested_end": _jsonable(result.settings.end),
-            "start": f"{index[0]:%Y-%m-%d}",
-            "end": f"{index[-1]:%Y-%m-%d}",
-            "bars": len(index),
-        },
-        "settings": {
-            "init_cash": result.settings.init_cash,
-            "size": result.settings.size,
-            "fees": result.settings.fees,
-            "slippage": result.settings.slippage,
-            "borrow": result.settings.borrow,
-            "source": result.settings.source,
-            "data_dir": _jsonable(result.settings.data_dir),
-            "offline": result.settings.offline,
-        },
-        "data": result.fingerprint(),
-        "calendars": {
-            c.name: {
-                "complete_from": c.complete_from.isoformat(),
-                "complete_through": c.complete_through.isoformat(),
-                "last_reviewed": c.last_reviewed.isoformat(),
-            }
-            for c in events.used(result.calendars_used())
-        },
-        "warnings": list(result.warnings),
-        "versions": _versions(),
-        "git_commit": _git_commit(Path(__file__).resolve().parent),
-        "command": argv,
-    }
-
-
-def write_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = None, tearsheet: bool = True, now: datetime | None = None) -> Path:
-    """Write the run folder under ``reports_dir`` atomically and return its path."""
-    from .report import write_tearsheet
-
-    now = now or datetime.now(timezone.utc)
-    rid = run_id(result, now)
-    with atomic_folder(reports_dir / rid, what="run folder") as tmp:
-        returns = result.returns
-        write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
-        write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
-        write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
-        write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
-        # Every run is a trial: the ledger's count is what a deflated Sharpe must account for.
-        from .ledger import record_run
-
-        trials = record_run(result, run_id=rid)
-        if tearsheet:
-            write_tearsheet(
-                tmp / "tearsheet.html",
-                returns["strategy"],
-                returns["benchmark"],
-                title=result.title,
-                strategy_title=result.label,
-                benchmark_title=result.benchmark_name,
-                parameters={**result.display_params(), "trials on this strategy": trials},
-            )
-    return reports_dir / rid

@@ -2,7 +2,7 @@
 
 Families:
 
-* :func:`return_metrics`: the return metrics of :func:`jpmacro_bt.report.compute_metrics`
+* :func:`return_metrics`: the return metrics of :func:`jpmacro_bt.reports.tearsheet.compute_metrics`
   (quantstats' own definitions) for every column of a bars x N array at once;
 * :func:`probabilistic_sharpe`, :func:`expected_max_sharpe`, :func:`deflated_sharpe`:
   is the best Sharpe ratio of N trials better than luck (Bailey and López de Prado 2014);
@@ -14,7 +14,7 @@ Families:
 
 Sharpe ratios here are per bar unless a name says ``annual``; an annualised
 one is the per-bar one times ``sqrt(periods)``. Everything is numpy; nothing
-imports quantstats (only :mod:`jpmacro_bt.report` does).
+imports quantstats (only :mod:`jpmacro_bt.reports.tearsheet` does).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _columns(returns: np.ndarray) -> np.ndarray:
 
 
 def return_metrics(returns: np.ndarray, periods: int) -> dict[str, np.ndarray]:
-    """quantstats' return metrics of every column, as :func:`~jpmacro_bt.report.compute_metrics` gives them.
+    """quantstats' return metrics of every column, as :func:`~jpmacro_bt.reports.tearsheet.compute_metrics` gives them.
 
     For a column ``r`` of ``n`` non-missing returns (infinities count as
     missing), with ``P = periods`` bars a year:
@@ -88,7 +88,7 @@ def return_metrics(returns: np.ndarray, periods: int) -> dict[str, np.ndarray]:
     Parameters
     ----------
     returns : bars x columns array (or one series) of simple returns.
-    periods : bars a year, :func:`jpmacro_bt.report.periods_per_year`.
+    periods : bars a year, :func:`jpmacro_bt.reports.tearsheet.periods_per_year`.
     """
     r = _columns(returns)
     missing = np.isnan(r)

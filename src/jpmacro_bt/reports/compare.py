@@ -1,6 +1,6 @@
 """Several runs side by side: one self-contained HTML page, ``metrics.csv`` and the numbers behind both.
 
-:func:`compare` reads run folders (see :mod:`jpmacro_bt.runs`) and puts them
+:func:`compare` reads run folders (see :mod:`jpmacro_bt.reports.runs`) and puts them
 on one footing; :func:`write_comparison` writes ``index.html``,
 ``metrics.csv`` and ``correlation.csv`` into a new folder atomically, and
 :func:`render_into` does the same into a folder being built (a suite).
@@ -15,7 +15,7 @@ The footing
 The metrics
     A run shown over its whole period shows the numbers its ``metrics.json``
     recorded. A run cut to a shorter period is measured again with
-    :func:`jpmacro_bt.report.compute_metrics` (quantstats) on the cut returns:
+    :func:`jpmacro_bt.reports.tearsheet.compute_metrics` (quantstats) on the cut returns:
     ``trades`` then counts positions opened in the period (one still open at
     its end counts as open for ``win_rate``) and ``exposure`` is rebuilt from
     ``trades.csv`` (a position is held from its entry bar's close up to its
@@ -64,9 +64,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .errors import ReportError
-from .report import format_metric
-from .runs import Run, Skipped
+from jpmacro_bt.errors import ReportError
+from jpmacro_bt.engine.metrics import METRICS, REGISTRY, format_metric
+from jpmacro_bt.engine.metrics import label as metric_label
+from jpmacro_bt.reports.runs import Run, Skipped
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -80,26 +81,14 @@ __all__ = [
     "compare",
     "correlation",
     "exposure_from_trades",
-    "fmt",
     "monthly_returns",
     "render_into",
     "write_comparison",
 ]
 
-# The metrics of jpmacro_bt.report.METRICS, in that order, with their display names.
-METRIC_LABELS = {
-    "total_return": "total return",
-    "cagr": "CAGR",
-    "sharpe": "Sharpe",
-    "sortino": "Sortino",
-    "max_drawdown": "max DD",
-    "volatility": "volatility",
-    "trades": "trades",
-    "win_rate": "win rate",
-    "exposure": "exposure",
-}
-SORT_KEYS = (*METRIC_LABELS, "created")
-_LOWER_IS_BETTER = {"volatility"}
+# Every headline metric, labelled by the registry; "created" sorts newest first.
+METRIC_LABELS = {key: metric_label(key) for key in METRICS}
+SORT_KEYS = (*METRICS, "created")
 
 # matplotlib's tab10, so a run has the same colour in the charts and in the tables.
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -154,7 +143,6 @@ class Comparison:
 
 
 # Display formatting is the report module's, so terminal, pages and sweeps agree.
-fmt = format_metric
 
 
 # ---------------------------------------------------------------- numbers
@@ -251,7 +239,7 @@ def _labels(runs: list[Run]) -> list[str]:
 def _sorted(entries: list[Entry], key: str) -> list[Entry]:
     if key == "created":
         return sorted(entries, key=lambda e: (e.run.created_at, e.run.run_id), reverse=True)
-    sign = 1.0 if key in _LOWER_IS_BETTER else -1.0
+    sign = -1.0 if REGISTRY[key].higher_is_better else 1.0
     missing = [e for e in entries if e.metrics.get(key) is None]
     present = sorted((e for e in entries if e.metrics.get(key) is not None), key=lambda e: sign * e.metrics[key])
     return present + missing
@@ -263,7 +251,7 @@ def compare(runs: list[Run], *, align: bool = True, sort: str = "sharpe", skippe
     A run whose CSV files cannot be read joins ``problems`` instead; ``skipped``
     folders are listed there too.
     """
-    from .report import compute_metrics
+    from jpmacro_bt.engine.metrics import compute_metrics
 
     if sort not in SORT_KEYS:
         raise ReportError(f"--sort {sort!r} is not a metric; use one of {', '.join(SORT_KEYS)}")
@@ -439,7 +427,7 @@ def _href(target: Path, base: Path) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("jpmacro_bt").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files("jpmacro_bt.reports").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def _fmt_param(value: Any) -> str:
@@ -458,7 +446,7 @@ def _cell_color(value: float, scale: float, pos: str, neg: str) -> str:
 def _metrics_table(c: Comparison, base: Path) -> str:
     head = ['<th data-sort="text" scope="col">run</th>', '<th data-sort="text" scope="col">period</th>']
     for key, name in METRIC_LABELS.items():
-        marker = ' aria-sort="ascending"' if key == c.sort and key in _LOWER_IS_BETTER else (' aria-sort="descending"' if key == c.sort else "")
+        marker = ' aria-sort="ascending"' if key == c.sort and not REGISTRY[key].higher_is_better else (' aria-sort="descending"' if key == c.sort else "")
         head.append(f'<th data-sort="num" scope="col" data-key="{key}"{marker}>{_e(name)}</th>')
     head.append('<th scope="col">report</th>')
     rows = []
@@ -473,7 +461,7 @@ def _metrics_table(c: Comparison, base: Path) -> str:
         for key in METRIC_LABELS:
             value = e.metrics.get(key)
             data = "" if value is None else repr(float(value))
-            cells.append(f'<td class="num" data-v="{data}">{_e(fmt(key, value))}</td>')
+            cells.append(f'<td class="num" data-v="{data}">{_e(format_metric(key, value))}</td>')
         cells.append(f"<td>{tearsheet}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -622,7 +610,7 @@ def _monthly_scale(entries: list[Entry]) -> float:
 
 def render_html(c: Comparison, base: Path, *, title: str, subtitle: str = "", command: str = "") -> str:
     """The page, with links relative to the folder ``base`` it is written to."""
-    from . import __version__
+    from jpmacro_bt import __version__
 
     body = [f'<header><h1>{_e(title)}</h1>', f'<p class="sub">{_e(subtitle)}</p>' if subtitle else "", f'<p class="note" id="period-note">{_e(c.note)}</p></header>']
     body.append(_problems(c.problems))
@@ -702,7 +690,7 @@ def render_into(folder: Path, c: Comparison, *, title: str, subtitle: str = "", 
 
 def write_comparison(c: Comparison, out: Path, *, title: str, subtitle: str = "", command: str = "") -> Path:
     """Write the comparison folder ``out`` atomically (a hidden sibling renamed into place); return its page."""
-    from .files import atomic_folder
+    from jpmacro_bt.files import atomic_folder
 
     with atomic_folder(out, what="comparison folder", fix="pass another --out, or wait a second and run again") as tmp:
         render_into(tmp, c, title=title, subtitle=subtitle, command=command)

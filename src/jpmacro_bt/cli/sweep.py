@@ -1,9 +1,4 @@
-"""Commands for parameter sweeps, walk-forward validation and the trial ledger (registered on the main app).
-
-``jpmacro_bt.cli`` imports this module while it is itself being imported, so
-its helpers (``user_errors``, ``_console``, ...) are imported inside
-:func:`register` and the command bodies, never at the top.
-"""
+"""Commands for parameter sweeps, walk-forward validation and the trial ledger."""
 
 from __future__ import annotations
 
@@ -13,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_options import (
+from jpmacro_bt.cli._common import (
     BorrowOpt,
     DataDirOpt,
     EndOpt,
@@ -25,6 +20,9 @@ from .cli_options import (
     SourceOpt,
     StartOpt,
     StrategiesOpt,
+    console,
+    parse_date,
+    parse_params,
 )
 
 GRID_HELP = (
@@ -65,17 +63,20 @@ def sweep(
     strategies: StrategiesOpt = None,
 ) -> None:
     """Run every combination of a parameter grid; write reports/sweep-<id>/ (metrics, heatmaps, deflated Sharpe, PBO, walk-forward)."""
-    from .cli import _console, _date, _params
-    from .run import RunSettings
-    from .strategy import find
-    from .sweep import SweepError, SweepOptions, parse_grid, parse_memory, run_sweep, write_sweep
+    from jpmacro_bt.engine.run import RunSettings
+    from jpmacro_bt.strategy import find
+    from jpmacro_bt.errors import SweepError
+    from jpmacro_bt.reports.sweep_page import write_sweep
+    from jpmacro_bt.research.chunks import parse_memory
+    from jpmacro_bt.research.grid import parse_grid
+    from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 
     settings = RunSettings(
-        start=_date(start, "--start"), end=_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
+        start=parse_date(start, "--start"), end=parse_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
         borrow=borrow, source=source, data_dir=data_dir, offline=offline,
     )
     spec = find(strategy, strategies)
-    parsed = parse_grid(spec, grid, _params(param))
+    parsed = parse_grid(spec, grid, parse_params(param))
     axes = None
     if heatmap is not None:
         names = [n.strip() for n in heatmap.split(",")]
@@ -88,7 +89,7 @@ def sweep(
         wf_mode=wf_mode, record=record,
     )
     options.check(parsed)
-    err = _console(stderr=True)
+    err = console(stderr=True)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
@@ -110,7 +111,7 @@ def sweep(
     with err.status("writing the sweep page"):
         folder = write_sweep(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]], tearsheet=tearsheet)
     _print_sweep(result)
-    _console().print(f"report: {folder / 'sweep.html'}")
+    console().print(f"report: {folder / 'sweep.html'}")
 
 
 def _print_sweep(result) -> None:
@@ -118,9 +119,10 @@ def _print_sweep(result) -> None:
 
     from rich.table import Table
 
-    from .sweep import _fmt, _show
+    from jpmacro_bt.engine.metrics import format_metric
+    from jpmacro_bt.research.grid import show
 
-    out = _console_out()
+    out = console()
     index = result.best_returns.index
     swept = list(result.grid.names)
     out.print(
@@ -135,33 +137,28 @@ def _print_sweep(result) -> None:
     for key in shown:
         table.add_column(key, justify="right")
     for _, row in result.table.sort_values("rank").head(result.options.top).iterrows():
-        table.add_row(str(int(row["rank"])), *(_show(row[k]) for k in swept), *(_fmt(k, row[k]) for k in shown))
+        table.add_row(str(int(row["rank"])), *(show(row[k]) for k in swept), *(format_metric(k, row[k]) for k in shown))
     out.print(table)
     best = result.table.iloc[result.best]
     d = result.deflated
-    out.print(f"sharpe of the best: {_fmt('sharpe', best['sharpe'])} (trials on {result.spec.id}: {result.trials:,}; this sweep: {result.trials_in_sweep:,})")
+    out.print(f"sharpe of the best: {format_metric('sharpe', best['sharpe'])} (trials on {result.spec.id}: {result.trials:,}; this sweep: {result.trials_in_sweep:,})")
     out.print(f"deflated sharpe ratio: {'-' if not math.isfinite(d.dsr) else f'{d.dsr:.2f}'} "
-              f"(luck alone reaches {_fmt('sharpe', d.threshold * math.sqrt(result.periods))} over {d.n_trials:,} trials)")
+              f"(luck alone reaches {format_metric('sharpe', d.threshold * math.sqrt(result.periods))} over {d.n_trials:,} trials)")
     if result.pbo is not None:
         out.print(f"probability of backtest overfitting: {result.pbo.pbo:.0%} ({result.pbo.n_splits:,} CSCV splits)")
     elif result.pbo_note:
         out.print(f"probability of backtest overfitting: - ({result.pbo_note})")
     if result.bootstrap is not None:
         b = result.bootstrap
-        out.print(f"{b.level:.0%} bootstrap: sharpe {_fmt('sharpe', b.sharpe[0])} .. {_fmt('sharpe', b.sharpe[1])}, cagr {_fmt('cagr', b.cagr[0])} .. {_fmt('cagr', b.cagr[1])}")
+        out.print(f"{b.level:.0%} bootstrap: sharpe {format_metric('sharpe', b.sharpe[0])} .. {format_metric('sharpe', b.sharpe[1])}, cagr {format_metric('cagr', b.cagr[0])} .. {format_metric('cagr', b.cagr[1])}")
     wf = result.walk_forward
     if wf is not None:
         out.print(
             f"walk-forward ({len(wf.folds)} {wf.mode} folds, {len(wf.paired)} with a {wf.metric} in and out of sample): "
-            f"{_fmt(wf.metric, wf.is_mean)} in sample, {_fmt(wf.metric, wf.oos_mean)} out of sample, {wf.worse} worse out of sample; "
-            f"stitched out of sample sharpe {_fmt('sharpe', wf.oos_metrics['sharpe'])}"
+            f"{format_metric(wf.metric, wf.is_mean)} in sample, {format_metric(wf.metric, wf.oos_mean)} out of sample, {wf.worse} worse out of sample; "
+            f"stitched out of sample sharpe {format_metric('sharpe', wf.oos_metrics['sharpe'])}"
         )
 
-
-def _console_out():
-    from .cli import _console
-
-    return _console()
 
 
 def ledger(
@@ -173,9 +170,9 @@ def ledger(
 
     from rich.table import Table
 
-    from . import ledger as trials
+    from jpmacro_bt.research import ledger as trials
 
-    out = _console_out()
+    out = console()
     where = trials.ledger_path()
     if strategy is None:
         rows = trials.summary()
@@ -195,7 +192,7 @@ def ledger(
     count = trials.trial_count(strategy)
     if not rows:
         known = [r["strategy"] for r in trials.summary()]
-        from .errors import StrategyError, did_you_mean
+        from jpmacro_bt.errors import StrategyError, did_you_mean
 
         raise StrategyError(f"no trials of {strategy!r} in the ledger{did_you_mean(strategy, known)}; `jpmacro-bt ledger` lists the strategies in it")
     table = Table(title=f"{strategy}: {count:,} trials (latest {len(rows)} rows)", title_justify="left")
@@ -211,7 +208,5 @@ def ledger(
 
 def register(app) -> None:
     """Add this module's commands to ``app``."""
-    from .cli import user_errors
-
-    app.command("sweep")(user_errors(sweep))
-    app.command("ledger")(user_errors(ledger))
+    app.command("sweep")(sweep)
+    app.command("ledger")(ledger)

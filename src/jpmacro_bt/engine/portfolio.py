@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DataError, StrategyError
-from .run import RunResult
+from jpmacro_bt.errors import DataError, StrategyError
+from jpmacro_bt.engine.run import RunResult
 
 __all__ = ["PortfolioResult", "combine", "parse_weights"]
 
@@ -41,7 +41,7 @@ def parse_weights(text: str | None, count: int) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class PortfolioResult:
-    """A combination of member runs, shaped like a :class:`~jpmacro_bt.run.RunResult` for writing."""
+    """A combination of member runs, shaped like a :class:`~jpmacro_bt.engine.run.RunResult` for writing."""
 
     members: tuple[RunResult, ...]
     weights: tuple[float, ...]
@@ -93,7 +93,7 @@ class PortfolioResult:
 
 def combine(members: list[RunResult], weights: tuple[float, ...]) -> PortfolioResult:
     """Weight the members' daily returns over their common period (see the module docstring)."""
-    from .report import compute_metrics
+    from jpmacro_bt.engine.metrics import compute_metrics
 
     start = max(m.returns.index[0] for m in members)
     end = min(m.returns.index[-1] for m in members)

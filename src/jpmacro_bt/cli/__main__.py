@@ -1,0 +1,5 @@
+"""``python -m jpmacro_bt.cli``."""
+
+from jpmacro_bt.cli.app import main
+
+main()

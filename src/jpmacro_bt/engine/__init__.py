@@ -1,0 +1,1 @@
+"""Engine: the vectorbt simulation, one run, portfolios and the metrics registry."""

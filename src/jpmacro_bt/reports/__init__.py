@@ -1,0 +1,1 @@
+"""Reports: the tearsheet, run folders, comparison, sweep and suite pages."""

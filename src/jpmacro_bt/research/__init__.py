@@ -1,0 +1,1 @@
+"""Research: grids, sweeps, walk-forward, statistics, the trial ledger, event studies, claims."""

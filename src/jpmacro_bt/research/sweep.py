@@ -1,0 +1,374 @@
+"""Parameter sweeps: every combination of a grid, simulated in vectorised chunks.
+
+A sweep builds each combination of the grid (:mod:`jpmacro_bt.research.grid`)
+through the strategy's own parameter parsing, computes its signals with the
+strategy's pure ``signals()`` on the data cut at ``end`` (as a run does), and
+stacks the combinations' signals as the columns of one vectorbt call per chunk
+(:mod:`jpmacro_bt.research.chunks`). Metrics are those of a run
+(:func:`jpmacro_bt.research.stats.return_metrics`), computed over all columns
+at once. Chunks are sized to stay inside a memory budget and run in-process or,
+with ``executor="dask"``, on a Dask cluster; either way the results are identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jpmacro_bt.errors import DataError, JpMacroWarning, SweepError, did_you_mean
+from jpmacro_bt.engine.metrics import METRICS, RANKABLE
+from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, parse_memory, register, single_run
+from jpmacro_bt.research.chunks import executor as make_executor
+from jpmacro_bt.research.grid import Grid, show
+from jpmacro_bt.strategy import StrategySpec
+
+__all__ = ["Evaluation", "SweepOptions", "SweepResult", "evaluate", "run_sweep", "sweep_id"]
+
+
+# --- evaluating a grid -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Metrics of every combination (rows in grid order) and the CSCV block sums (5 x blocks x combinations)."""
+
+    table: pd.DataFrame
+    blocks: np.ndarray | None
+    chunks: int
+    chunk_size: int
+
+
+def _warm_up(spec: StrategySpec, combo: Mapping[str, Any], data, **kw) -> None:
+    """One tiny simulation, so that what vectorbt and its compiled code hold counts in the baseline of the memory budget."""
+    from jpmacro_bt.events import load_events
+
+    sig = spec.build(combo).signals(data, load_events()).cut(kw.pop("start"), None)
+    chunk_metrics([sig], **kw)
+
+
+def evaluate(
+    spec: StrategySpec,
+    combos: Sequence[Mapping[str, Any]],
+    data,
+    *,
+    start: pd.Timestamp | None,
+    init_cash: float,
+    size: float,
+    costs: tuple[Any, Any, Any],
+    executor,
+    budget: int,
+    bars: int,
+    width: int = 1,
+    chunk_size: int | None = None,
+    edges: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Metrics of ``combos`` on ``data`` traded from ``start``, chunk by chunk on ``executor``."""
+    source = register(spec)
+    n = len(combos)
+    if chunk_size is None and executor.name == "local":
+        _warm_up(spec, combos[0], data, start=start, init_cash=init_cash, size=size, costs=costs)
+    size_ = chunk_size or chunk_size_for(n, bars, width, budget, workers=executor.workers)
+    tasks = [
+        Task(k, spec.id, source, tuple(combos[lo : lo + size_]), start, init_cash, size, costs, edges)
+        for k, lo in enumerate(range(0, n, size_))
+    ]
+    parts: dict[int, dict] = {}
+    done = 0
+    if progress:
+        progress(0, n)
+    for number, part in executor.map(tasks, data):
+        parts[number] = part
+        done += len(tasks[number].combos)
+        if progress:
+            progress(done, n)
+    ordered = [parts[k] for k in range(len(tasks))]
+    table = pd.DataFrame({k: np.concatenate([p[k] for p in ordered]) for k in (*METRICS, "bars", "first", "last")})
+    blocks = np.concatenate([p["blocks"] for p in ordered], axis=2) if edges is not None else None
+    return Evaluation(table, blocks, len(tasks), size_)
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a sweep runs and what it reports (see ``jpmacro-bt sweep --help``)."""
+
+    metric: str = "sharpe"
+    top: int = 20
+    heatmap: tuple[str, str] | None = None
+    max_memory: int | None = None  # bytes; None = a quarter of RAM
+    chunk_size: int | None = None
+    executor: str = "local"
+    scheduler: str | None = None
+    pbo_blocks: int = 16
+    bootstrap: int = 1000
+    seed: int = 0
+    walk_forward: int = 0
+    wf_mode: str = "anchored"
+    record: bool = True
+
+    def check(self, grid: Grid) -> None:
+        if self.metric not in RANKABLE:
+            raise SweepError(f"unknown metric {self.metric!r}{did_you_mean(self.metric, RANKABLE)}; use one of {', '.join(RANKABLE)}")
+        if self.top < 1:
+            raise SweepError(f"--top {self.top}: show at least 1 row")
+        if self.pbo_blocks < 2 or self.pbo_blocks % 2 or self.pbo_blocks > 24:
+            raise SweepError(f"--pbo-blocks {self.pbo_blocks}: use an even number from 2 to 24 (16 is the paper's choice)")
+        if self.bootstrap < 0:
+            raise SweepError(f"--bootstrap {self.bootstrap}: use 0 (off) or more resamples, e.g. 1000")
+        if self.chunk_size is not None and self.chunk_size < 1:
+            raise SweepError(f"--chunk-size {self.chunk_size}: use at least 1")
+        if self.walk_forward < 0 or self.walk_forward == 1:
+            raise SweepError(f"--walk-forward {self.walk_forward}: use 0 (off) or 2 or more folds")
+        if self.wf_mode not in ("anchored", "rolling"):
+            raise SweepError(f"--wf-mode {self.wf_mode!r}{did_you_mean(self.wf_mode, ('anchored', 'rolling'))}; use anchored or rolling")
+        if self.heatmap is not None:
+            for name in self.heatmap:
+                if name not in grid.swept:
+                    raise SweepError(f"--heatmap {name!r} is not a swept parameter{did_you_mean(name, grid.names)}; swept: {', '.join(grid.names) or 'none'}")
+            if self.heatmap[0] == self.heatmap[1]:
+                raise SweepError("--heatmap needs two different parameters, e.g. --heatmap hold_days,stop")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Everything a sweep found; :func:`write_sweep` writes it.
+
+    ``table`` has one row per combination in grid order: every parameter,
+    the metrics of a run (``METRICS``) and ``rank`` by ``options.metric``
+    (1 = best). ``best`` is the row of the best combination, ``best_strategy``
+    that combination and ``best_returns`` its daily returns.
+    """
+
+    id: str
+    spec: Any
+    grid: Grid
+    settings: Any
+    options: SweepOptions
+    table: pd.DataFrame
+    best: int
+    best_strategy: Any
+    best_returns: pd.Series
+    periods: int
+    deflated: Any
+    pbo: Any
+    pbo_note: str | None
+    bootstrap: Any
+    trials: int
+    trials_in_sweep: int
+    warnings: tuple[str, ...]
+    walk_forward: Any
+    fingerprint: dict
+    chunks: int
+    chunk_size: int
+    budget: int
+    seconds: float
+    created_at: datetime
+    default_row: int | None = None
+    costs: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)  # fees, slippage, borrow as traded (per symbol for mixed baskets)
+
+    @property
+    def params(self) -> list[str]:
+        return [f.name for f in self.spec.parameters()]
+
+
+def default_start(spec: StrategySpec, settings, data) -> pd.Timestamp | None:
+    """The first date traded: ``--start``, else once every symbol has data and the strategy's calendars have begun (as a run)."""
+    from jpmacro_bt.events import load_events
+
+    used = load_events().used(spec.cls.calendars)
+    firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
+    start = settings.start or (max(firsts) if firsts else None)
+    return pd.Timestamp(start) if start else None
+
+
+def _edges(index: pd.DatetimeIndex, n_blocks: int) -> np.ndarray | None:
+    """First bar of each of ``n_blocks`` equal CSCV blocks; the ``len % n_blocks`` earliest bars are left out."""
+    sub = len(index) // n_blocks
+    if sub < 2:
+        return None
+    first = len(index) - sub * n_blocks
+    return index[first::sub][:n_blocks].to_numpy(dtype="datetime64[ns]")
+
+
+def sweep_id(spec: StrategySpec, grid: Grid, settings, now: datetime) -> str:
+    """``<strategy>-<UTC time>-<6 hex of grid and settings>``."""
+    key = json.dumps({"grid": grid.describe(), "fixed": dict(grid.fixed), "settings": vars(settings)}, sort_keys=True, default=str)
+    return f"{spec.id}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+
+
+def _choosing_param(grid: Grid, strategies) -> str:
+    """The swept parameter whose values change the traded symbol (for the error message)."""
+    for name in grid.names:
+        traded_by_value: dict[Any, set[str]] = {}
+        for s in strategies:
+            traded_by_value.setdefault(getattr(s, name), set()).add(s.needs()[0])
+        if len({frozenset(v) for v in traded_by_value.values()}) > 1:
+            return name
+    return "asset"
+
+
+def run_sweep(
+    spec: StrategySpec,
+    grid: Grid,
+    settings,
+    options: SweepOptions = SweepOptions(),
+    *,
+    data=None,
+    progress: Callable[[str, int, int], None] | None = None,
+    now: datetime | None = None,
+) -> SweepResult:
+    """Run every combination of ``grid`` under ``settings`` (a :class:`~jpmacro_bt.engine.run.RunSettings`).
+
+    Then: the best combination by ``options.metric`` run on its own, its
+    deflated Sharpe ratio over all trials in the ledger, the probability of
+    backtest overfitting of the grid (CSCV), bootstrap intervals, warnings for
+    too few trades, the trials appended to the ledger and, with
+    ``options.walk_forward``, a walk-forward validation.
+
+    ``progress(stage, done, total)`` is called as combinations finish.
+    """
+    from jpmacro_bt.research import ledger, stats
+    from jpmacro_bt.data import load_market_data
+    from jpmacro_bt.events import load_events
+    from jpmacro_bt.engine.metrics import periods_per_year
+
+    options.check(grid)
+    t0 = time.perf_counter()
+    now = now or datetime.now(timezone.utc)
+    if settings.start and settings.end and settings.start > settings.end:
+        raise DataError(f"--start {settings.start} is after --end {settings.end}; swap them")
+    combos = grid.combos()
+    strategies = [spec.build(c) for c in combos]  # every combination valid before any work
+    traded = list(dict.fromkeys(s.needs()[0] for s in strategies))
+    if len(traded) > 1:
+        raise SweepError(
+            f"the grid changes what {spec.id} trades ({', '.join(traded)}): one sweep shares one calendar and one set "
+            f"of costs, so sweep one at a time, e.g. --param {_choosing_param(grid, strategies)}={traded[1]}"
+        )
+    needed = list(dict.fromkeys(sym for s in strategies for sym in s.needs()))
+    params = [s.params() for s in strategies]
+    budget = parse_memory(None) if options.max_memory is None else options.max_memory
+    defaults = spec.build(dict(grid.fixed)).params()
+    default_row = next((i for i, p in enumerate(params) if p == defaults), None)
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", JpMacroWarning)
+        if data is None:
+            data = load_market_data(needed, end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
+        elif settings.end:
+            data = data.truncate(settings.end)
+        start = default_start(spec, settings, data)
+        reference = strategies[0].signals(data, load_events()).cut(start, None)
+        index = reference.close.index
+        if len(index) < 2:
+            raise DataError(f"{spec.id}: fewer than two bars between {settings.start or 'the start'} and {settings.end or 'the end'}; widen --start/--end")
+        if settings.end and (pd.Timestamp(settings.end) - index[-1]).days > 7:
+            warnings.warn(f"data end on {index[-1]:%Y-%m-%d}, before --end {settings.end}; the sweep stops there", JpMacroWarning, stacklevel=1)
+        for cal in load_events().used(spec.cls.calendars):
+            cal.warn_if_incomplete(index[0], index[-1])
+        width = reference.close.shape[1] if isinstance(reference.close, pd.DataFrame) else 1
+        costs = settings.costs_for(strategies[0], reference.close)
+        edges = _edges(index, options.pbo_blocks) if len(combos) >= 2 else None
+        with make_executor(options.executor, options.scheduler) as executor:
+            ev = evaluate(
+                spec, params, data, start=start, init_cash=settings.init_cash, size=settings.size, costs=costs,
+                executor=executor, budget=budget, bars=len(index), width=width, chunk_size=options.chunk_size, edges=edges,
+                progress=(lambda d, n: progress("sweep", d, n)) if progress else None,
+            )
+            table = ev.table
+            periods = periods_per_year(index)
+            score = table[options.metric].to_numpy(dtype=float)
+            best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+            best_returns, _ = single_run(spec, strategies[best], data, start=start, end=None, init_cash=settings.init_cash, size=settings.size, costs=costs)
+            wf = None
+            if options.walk_forward:
+                from jpmacro_bt.research.walkforward import walk_forward
+
+                wf = walk_forward(
+                    spec, params, data=data, index=index, start=start, metric=options.metric, folds=options.walk_forward,
+                    mode=options.wf_mode, evaluate=lambda d, s, bars: evaluate(
+                        spec, params, d, start=s, init_cash=settings.init_cash, size=settings.size, costs=costs, executor=executor,
+                        budget=budget, bars=bars, width=width, chunk_size=options.chunk_size,
+                        progress=(lambda done, n: progress("walk-forward", done, n)) if progress else None,
+                    ).table,
+                    default_row=default_row,
+                    single=lambda strategy, d, s, e: single_run(spec, strategy, d, start=s, end=e, init_cash=settings.init_cash, size=settings.size, costs=costs),
+                )
+    for w in seen:
+        if issubclass(w.category, JpMacroWarning):
+            caught.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if wf is not None:
+        caught.extend(wf.warnings)
+    rid = sweep_id(spec, grid, settings, now)
+    # The trial ledger: record this sweep, then price the best result against every trial ever made.
+    digest = ledger.data_digest(data.fingerprint())
+    trial_settings = {"init_cash": settings.init_cash, "size": settings.size, "fees": costs[0], "slippage": costs[1], "borrow": costs[2]}
+    trials = [
+        ledger.Trial(
+            strategy=spec.id, params=p, start=f"{pd.Timestamp(f):%Y-%m-%d}", end=f"{pd.Timestamp(la):%Y-%m-%d}",
+            bars=int(b), periods_per_year=periods, settings=trial_settings, data_digest=digest,
+            sharpe=None if math.isnan(sh) else float(sh), trades=int(tr), kind="sweep", source_id=rid,
+        )
+        for p, f, la, b, sh, tr in zip(params, table["first"], table["last"], table["bars"], table["sharpe"], table["trades"])
+    ]
+    own = {t.key: t.sharpe / math.sqrt(periods) for t in trials if t.sharpe is not None}
+    if options.record:
+        ledger.record(trials)
+    # Every distinct trial ever made on the strategy, this sweep's included (recorded or not).
+    sharpes = list({**ledger.trial_sharpes(spec.id), **own}.values())
+    sr, skew, kurt, n_obs = stats.moments(best_returns.to_numpy())
+    variance = float(np.var(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
+    deflated = stats.deflated_sharpe(sr, n_obs, skew, kurt, max(len(sharpes), 1), variance)
+    pbo_result, pbo_note = None, None
+    if len(combos) < 2:
+        pbo_note = "one combination: nothing was selected, so there is nothing to overfit"
+    elif ev.blocks is None:
+        pbo_note = f"{len(index)} bars are too few for {options.pbo_blocks} CSCV blocks of at least 2 bars; lower --pbo-blocks"
+    else:
+        pbo_metric = options.metric if options.metric != "max_drawdown" else "sharpe"
+        if pbo_metric != options.metric:
+            pbo_note = "max drawdown cannot be rebuilt from block sums: PBO ranks by Sharpe ratio"
+        pbo_result = stats.pbo_from_blocks(ev.blocks, pbo_metric, periods)
+    boot = stats.bootstrap(best_returns.to_numpy(), periods, samples=options.bootstrap, seed=options.seed) if options.bootstrap else None
+    best_trades = int(table["trades"].iloc[best])
+    label = ", ".join(f"{k}={show(v)}" for k, v in combos[best].items() if k in grid.swept) or "the only combination"
+    if (w := stats.too_few_trades(best_trades, f"the best combination ({label})")) is not None:
+        caught.append(w)
+    few = int((table["trades"] < stats.MIN_TRADES).sum())
+    if few and few < len(table):
+        caught.append(f"{few:,} of {len(table):,} combinations made fewer than {stats.MIN_TRADES} trades")
+    order = np.argsort(-np.where(np.isnan(score), -np.inf, score), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    # object columns keep None as None (a float column would turn it into NaN)
+    columns = {}
+    for name in (f.name for f in spec.parameters()):
+        values = [p[name] for p in params]
+        columns[name] = pd.Series(values, dtype=object) if any(v is None for v in values) else pd.Series(values)
+    out = pd.DataFrame(columns)
+    for k in METRICS:
+        out[k] = table[k].to_numpy()
+    out["trades"] = out["trades"].astype("int64")
+    out["rank"] = rank
+    return SweepResult(
+        id=rid, spec=spec, grid=grid, settings=settings, options=options, table=out, best=best, best_strategy=strategies[best], best_returns=best_returns, periods=periods,
+        deflated=deflated, pbo=pbo_result, pbo_note=pbo_note, bootstrap=boot, trials=len(sharpes), trials_in_sweep=len(own),
+        warnings=tuple(dict.fromkeys(caught)), walk_forward=wf, fingerprint=data.fingerprint(), chunks=ev.chunks,
+        chunk_size=ev.chunk_size, budget=budget, seconds=time.perf_counter() - t0, created_at=now, default_row=default_row,
+        costs=costs,
+    )
