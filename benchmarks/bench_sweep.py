@@ -61,7 +61,7 @@ def setup():
     from jpmacro_bt.data import load_market_data
     from jpmacro_bt.events import load_events
     from jpmacro_bt.engine.run import RunSettings
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
     from jpmacro_bt.research.sweep import default_start
 
     spec = find("boj_hike_long_jpy")
@@ -207,7 +207,7 @@ def memory(budget: str) -> dict:
 COLD = """
 import time, sys
 t0 = time.perf_counter()
-from jpmacro_bt.strategy import find
+from jpmacro_bt.catalog import find
 from jpmacro_bt.engine.run import RunSettings
 from jpmacro_bt.research.grid import parse_grid
 from jpmacro_bt.research.sweep import SweepOptions, run_sweep

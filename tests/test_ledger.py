@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from jpmacro_bt.research import ledger
 from jpmacro_bt.cli import app
 from jpmacro_bt.engine.run import RunSettings, run_strategy
-from jpmacro_bt.strategy import load_strategy
+from jpmacro_bt.catalog import load_strategy
 from jpmacro_bt.research.grid import parse_grid
 from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 

@@ -12,7 +12,7 @@ import pytest
 from jpmacro_bt.reports import tearsheet as report
 from jpmacro_bt.engine.run import RunSettings, run_strategy
 from jpmacro_bt.reports.runfolder import save_run, write_run
-from jpmacro_bt.strategy import find
+from jpmacro_bt.catalog import find
 
 SETTINGS = RunSettings(start=date(2016, 1, 1), end=date(2025, 12, 31))
 

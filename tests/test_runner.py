@@ -151,7 +151,7 @@ def test_borrow_is_charged_per_asset():
 
 def test_a_mixed_basket_takes_each_symbols_default_costs():
     from jpmacro_bt.engine.run import RunSettings
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
     from jpmacro_bt.symbols import ASSET_CLASS_COSTS
 
     strategy = find("carry_unwind_short_risk").build({"asset": "basket"})

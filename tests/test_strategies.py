@@ -10,7 +10,8 @@ import pytest
 from jpmacro_bt.events import load_events
 from jpmacro_bt.engine.run import compute_signals
 from jpmacro_bt.engine.simulate import backtest
-from jpmacro_bt.strategy import Signals, discover
+from jpmacro_bt.strategy import Signals
+from jpmacro_bt.catalog import discover
 
 from .conftest import make_market
 

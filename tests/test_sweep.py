@@ -17,7 +17,7 @@ from jpmacro_bt.errors import StrategyError
 from jpmacro_bt.events import load_events
 from jpmacro_bt.engine.run import RunSettings, run_strategy
 from jpmacro_bt.engine.simulate import backtest, backtest_many
-from jpmacro_bt.strategy import load_strategy
+from jpmacro_bt.catalog import load_strategy
 from jpmacro_bt.errors import SweepError
 from jpmacro_bt.reports.sweep_page import write_sweep
 from jpmacro_bt.research.chunks import chunk_size_for, parse_memory
@@ -301,7 +301,7 @@ def test_a_grid_that_changes_the_traded_asset_is_refused():
     from jpmacro_bt.research.grid import parse_grid
     from jpmacro_bt.research.sweep import run_sweep
     from jpmacro_bt.engine.run import RunSettings
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
 
     spec = find("boj_hike_short_risk")
     grid = parse_grid(spec, ["asset=NIKKEI225,SPX"])
@@ -314,7 +314,7 @@ def test_a_grid_over_inputs_loads_every_input():
     from jpmacro_bt.research.grid import parse_grid
     from jpmacro_bt.research.sweep import SweepOptions, run_sweep
     from jpmacro_bt.engine.run import RunSettings
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
 
     from .conftest import make_market
 

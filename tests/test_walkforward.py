@@ -11,7 +11,7 @@ import pytest
 from jpmacro_bt.data import MarketData
 from jpmacro_bt.engine.run import RunSettings, run_strategy
 from jpmacro_bt.sources.base import Bars
-from jpmacro_bt.strategy import load_strategy
+from jpmacro_bt.catalog import load_strategy
 from jpmacro_bt.errors import SweepError
 from jpmacro_bt.research.grid import parse_grid
 from jpmacro_bt.research.sweep import SweepOptions, run_sweep

@@ -14,7 +14,7 @@ import pandas as pd
 from jpmacro_bt.data import MarketData
 from jpmacro_bt.events import Event, EventCalendar, Events, load_events
 from jpmacro_bt.sources.base import Bars
-from jpmacro_bt.strategy import StrategySpec, discover
+from jpmacro_bt.catalog import StrategySpec, discover
 
 TOKYO = "15:00 Asia/Tokyo"
 NEW_YORK = "16:00 America/New_York"

@@ -30,7 +30,7 @@ def list_strategies(strategies: StrategiesOpt = None) -> None:
     """List strategies, each with the claim it tests."""
     from rich.table import Table
 
-    from jpmacro_bt.strategy import discover
+    from jpmacro_bt.catalog import discover
 
     table = Table(title="strategies", title_justify="left")
     table.add_column("id", style="bold", no_wrap=True)
@@ -69,7 +69,7 @@ def run(
     from jpmacro_bt.engine.portfolio import combine, parse_weights
     from jpmacro_bt.engine.run import RunSettings, run_strategy
     from jpmacro_bt.reports.runfolder import save_run
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
 
     settings = RunSettings(
         start=parse_date(start, "--start"),

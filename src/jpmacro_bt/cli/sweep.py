@@ -64,7 +64,7 @@ def sweep(
 ) -> None:
     """Run every combination of a parameter grid; write reports/sweep-<id>/ (metrics, heatmaps, deflated Sharpe, PBO, walk-forward)."""
     from jpmacro_bt.engine.run import RunSettings
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
     from jpmacro_bt.errors import SweepError
     from jpmacro_bt.reports.sweep_page import write_sweep
     from jpmacro_bt.research.chunks import parse_memory

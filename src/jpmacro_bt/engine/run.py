@@ -21,7 +21,8 @@ from jpmacro_bt.data import MarketData, load_market_data
 from jpmacro_bt.errors import DataError, JpMacroWarning
 from jpmacro_bt.events import Events, load_events
 from jpmacro_bt.engine.simulate import Backtest, backtest
-from jpmacro_bt.strategy import Strategy, StrategySpec
+from jpmacro_bt.strategy import Strategy
+from jpmacro_bt.catalog import StrategySpec
 from jpmacro_bt.symbols import ASSET_CLASS_COSTS, get_symbol
 
 __all__ = ["RunResult", "RunSettings", "compute_signals", "run_strategy"]

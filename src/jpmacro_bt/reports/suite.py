@@ -81,7 +81,7 @@ def available_cores() -> int:
 def strategy_ids(strategies_dir: Path | None = None) -> list[str]:
     """Ids of the strategy files in the folder, without executing them (a broken file fails in its own worker)."""
     from jpmacro_bt.errors import StrategyError
-    from jpmacro_bt.strategy import default_strategies_dir
+    from jpmacro_bt.catalog import default_strategies_dir
 
     directory = strategies_dir or default_strategies_dir()
     if not directory.is_dir():
@@ -102,7 +102,7 @@ def run_one(strategy: str, strategies_dir: Path | None, settings: RunSettings, f
     """Run one strategy with its defaults into ``folder``; never raises for a failing strategy (runs in a worker)."""
     from jpmacro_bt.engine.run import run_strategy
     from jpmacro_bt.reports.runfolder import save_run
-    from jpmacro_bt.strategy import find
+    from jpmacro_bt.catalog import find
 
     began = time.perf_counter()
     try:

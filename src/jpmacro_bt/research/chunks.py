@@ -16,7 +16,7 @@ import pandas as pd
 
 from jpmacro_bt.errors import DataError, SweepError, did_you_mean
 from jpmacro_bt.engine.metrics import METRICS
-from jpmacro_bt.strategy import StrategySpec, load_strategy
+from jpmacro_bt.catalog import StrategySpec, load_strategy
 
 __all__ = ["BYTES_PER_CELL", "MAX_CHUNK", "register", "Task", "chunk_metrics", "chunk_size_for", "current_memory", "executor", "parse_memory", "run_chunk", "single_run", "total_memory"]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 
 from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.strategy import StrategySpec
+from jpmacro_bt.catalog import StrategySpec
 
 __all__ = ["MAX_COMBINATIONS", "Grid", "parse_grid", "show"]
 

@@ -30,7 +30,7 @@ from jpmacro_bt.engine.metrics import METRICS, RANKABLE
 from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, parse_memory, register, single_run
 from jpmacro_bt.research.chunks import executor as make_executor
 from jpmacro_bt.research.grid import Grid, show
-from jpmacro_bt.strategy import StrategySpec
+from jpmacro_bt.catalog import StrategySpec
 
 __all__ = ["Evaluation", "SweepOptions", "SweepResult", "evaluate", "run_sweep", "sweep_id"]
 
