@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +27,7 @@ from jpmacro_bt.strategy import Strategy
 from jpmacro_bt.catalog import StrategySpec
 from jpmacro_bt.symbols import ASSET_CLASS_COSTS, get_symbol
 
-__all__ = ["RunResult", "RunSettings", "compute_signals", "run_strategy"]
+__all__ = ["Prepared", "RunResult", "RunSettings", "check_period", "check_range", "compute_signals", "package_warnings", "prepare", "run_strategy"]
 
 
 def _known(name: str):
@@ -150,9 +152,63 @@ class RunResult:
         return {"params": self.strategy.params(), "settings": vars(self.settings)}
 
 
-def _check_range(settings: RunSettings) -> None:
+def check_range(settings: RunSettings) -> None:
+    """``--start`` must not come after ``--end``."""
     if settings.start and settings.end and settings.start > settings.end:
         raise DataError(f"--start {settings.start} is after --end {settings.end}; swap them")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a run and a sweep share before any signal: the data cut at ``end``, the calendars, the first date traded."""
+
+    data: MarketData
+    events: Events
+    calendars: tuple[Any, ...]
+    start: pd.Timestamp | None
+
+
+def prepare(needs: Sequence[str], calendars: tuple[str, ...], settings: RunSettings, *, data: MarketData | None = None) -> Prepared:
+    """Load (or cut) the data for ``needs`` and choose the first date traded.
+
+    Without ``--start``, trading starts once every symbol has data and the
+    strategy's calendars have begun.
+    """
+    check_range(settings)
+    if data is None:
+        data = load_market_data(list(needs), end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
+    elif settings.end:
+        data = data.truncate(settings.end)
+    events = load_events()
+    used = events.used(calendars)
+    firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
+    start = settings.start or (max(firsts) if firsts else None)
+    return Prepared(data, events, used, pd.Timestamp(start) if start else None)
+
+
+def check_period(label: str, index: pd.DatetimeIndex, settings: RunSettings, calendars: Sequence[Any], *, what: str = "run") -> None:
+    """Refuse fewer than two bars; warn when the data end before ``--end`` or the period outruns a calendar."""
+    if len(index) < 2:
+        raise DataError(f"{label}: fewer than two bars between {settings.start or 'the start'} and {settings.end or 'the end'}; widen --start/--end")
+    last = index[-1]
+    if settings.end and (pd.Timestamp(settings.end) - last).days > 7:
+        warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the {what} stops there", JpMacroWarning, stacklevel=2)
+    for cal in calendars:
+        cal.warn_if_incomplete(index[0], last)
+
+
+@contextmanager
+def package_warnings() -> Iterator[list[str]]:
+    """Collect the package's warnings raised inside the block into the yielded list; others pass through."""
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", JpMacroWarning)
+        yield caught
+    for w in seen:
+        if issubclass(w.category, JpMacroWarning):
+            caught.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _check_prices(close: pd.Series | pd.DataFrame) -> None:
@@ -177,31 +233,13 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
     """Backtest ``strategy`` under ``settings``; ``data`` overrides loading (tests, portfolios)."""
     from jpmacro_bt.engine.metrics import compute_metrics
 
-    _check_range(settings)
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always", JpMacroWarning)
-        if data is None:
-            data = load_market_data(strategy.needs(), end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
-        else:
-            data = data.truncate(settings.end) if settings.end else data
-        events = load_events()
-        used = events.used(strategy.calendars)
-        # Without --start, a run starts once every symbol has data and its calendars have begun.
-        firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
-        start = settings.start or max(firsts)
-        signals = compute_signals(strategy, data, events).cut(pd.Timestamp(start) if start else None, None)
+    with package_warnings() as caught:
+        ready = prepare(strategy.needs(), strategy.calendars, settings, data=data)
+        data = ready.data
+        signals = compute_signals(strategy, data, ready.events).cut(ready.start, None)
         _check_prices(signals.close)
         index = signals.close.index
-        if len(index) < 2:
-            raise DataError(
-                f"{spec.id}: fewer than two bars between {settings.start or 'the start'} and {settings.end or 'the end'}; widen --start/--end"
-            )
-        last = index[-1]
-        if settings.end and (pd.Timestamp(settings.end) - last).days > 7:
-            warnings.warn(f"data end on {last:%Y-%m-%d}, before --end {settings.end}; the run stops there", JpMacroWarning, stacklevel=1)
-        for cal in used:
-            cal.warn_if_incomplete(index[0], last)
+        check_period(spec.id, index, settings, ready.calendars)
         fees, slippage, borrow = settings.costs_for(strategy, signals.close)
         result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow)
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)
@@ -211,9 +249,4 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             "strategy": compute_metrics(result.returns, trades=result.trades, exposure=result.exposure),
             "benchmark": compute_metrics(bench),
         }
-    for w in seen:
-        if issubclass(w.category, JpMacroWarning):
-            caught.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow))

@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jpmacro_bt.errors import DataError, JpMacroWarning, SweepError, did_you_mean
+from jpmacro_bt.errors import SweepError, did_you_mean
 from jpmacro_bt.engine.metrics import METRICS, RANKABLE
 from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, parse_memory, register, single_run
 from jpmacro_bt.research.chunks import executor as make_executor
@@ -186,12 +185,9 @@ class SweepResult:
 
 def default_start(spec: StrategySpec, settings, data) -> pd.Timestamp | None:
     """The first date traded: ``--start``, else once every symbol has data and the strategy's calendars have begun (as a run)."""
-    from jpmacro_bt.events import load_events
+    from jpmacro_bt.engine.run import prepare
 
-    used = load_events().used(spec.cls.calendars)
-    firsts = [b.frame.index[0].date() for b in data.bars.values()] + [c.complete_from for c in used]
-    start = settings.start or (max(firsts) if firsts else None)
-    return pd.Timestamp(start) if start else None
+    return prepare((), spec.cls.calendars, settings, data=data).start
 
 
 def _edges(index: pd.DatetimeIndex, n_blocks: int) -> np.ndarray | None:
@@ -220,6 +216,126 @@ def _choosing_param(grid: Grid, strategies) -> str:
     return "asset"
 
 
+def _check_one_asset(spec: StrategySpec, grid: Grid, strategies: Sequence[Any]) -> None:
+    traded = list(dict.fromkeys(s.needs()[0] for s in strategies))
+    if len(traded) > 1:
+        raise SweepError(
+            f"the grid changes what {spec.id} trades ({', '.join(traded)}): one sweep shares one calendar and one set "
+            f"of costs, so sweep one at a time, e.g. --param {_choosing_param(grid, strategies)}={traded[1]}"
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The sweep's combinations and what every chunk shares."""
+
+    combos: list[dict[str, Any]]
+    strategies: list[Any]
+    params: list[dict[str, Any]]
+    default_row: int | None
+    budget: int
+
+
+def _plan(spec: StrategySpec, grid: Grid, options: SweepOptions) -> _Plan:
+    combos = grid.combos()
+    strategies = [spec.build(c) for c in combos]  # every combination valid before any work
+    _check_one_asset(spec, grid, strategies)
+    params = [s.params() for s in strategies]
+    defaults = spec.build(dict(grid.fixed)).params()
+    default_row = next((i for i, p in enumerate(params) if p == defaults), None)
+    budget = parse_memory(None) if options.max_memory is None else options.max_memory
+    return _Plan(combos, strategies, params, default_row, budget)
+
+
+def _simulate_grid(spec, plan: _Plan, ready, index, costs, width, settings, options, progress):
+    """Every combination, the best one run on its own and, with ``options.walk_forward``, the walk-forward."""
+    from jpmacro_bt.engine.metrics import periods_per_year
+
+    kw = dict(init_cash=settings.init_cash, size=settings.size, costs=costs)
+    data, start = ready.data, ready.start
+    edges = _edges(index, options.pbo_blocks) if len(plan.combos) >= 2 else None
+    with make_executor(options.executor, options.scheduler) as executor:
+        ev = evaluate(
+            spec, plan.params, data, start=start, executor=executor, budget=plan.budget, bars=len(index), width=width,
+            chunk_size=options.chunk_size, edges=edges, progress=(lambda d, n: progress("sweep", d, n)) if progress else None, **kw,
+        )
+        score = ev.table[options.metric].to_numpy(dtype=float)
+        best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
+        best_returns, _ = single_run(spec, plan.strategies[best], data, start=start, end=None, **kw)
+        wf = None
+        if options.walk_forward:
+            from jpmacro_bt.research.walkforward import walk_forward
+
+            wf = walk_forward(
+                spec, plan.params, data=data, index=index, start=start, metric=options.metric, folds=options.walk_forward,
+                mode=options.wf_mode, evaluate=lambda d, s, bars: evaluate(
+                    spec, plan.params, d, start=s, executor=executor, budget=plan.budget, bars=bars, width=width,
+                    chunk_size=options.chunk_size, progress=(lambda done, n: progress("walk-forward", done, n)) if progress else None, **kw,
+                ).table,
+                default_row=plan.default_row,
+                single=lambda strategy, d, s, e: single_run(spec, strategy, d, start=s, end=e, **kw),
+            )
+    return ev, best, best_returns, wf, periods_per_year(index)
+
+
+def _trials(spec: StrategySpec, plan: _Plan, table: pd.DataFrame, rid: str, digest: str, periods: int, settings, costs) -> list[Any]:
+    from jpmacro_bt.research import ledger
+
+    trial_settings = {"init_cash": settings.init_cash, "size": settings.size, "fees": costs[0], "slippage": costs[1], "borrow": costs[2]}
+    return [
+        ledger.Trial(
+            strategy=spec.id, params=p, start=f"{pd.Timestamp(f):%Y-%m-%d}", end=f"{pd.Timestamp(la):%Y-%m-%d}",
+            bars=int(b), periods_per_year=periods, settings=trial_settings, data_digest=digest,
+            sharpe=None if math.isnan(sh) else float(sh), trades=int(tr), kind="sweep", source_id=rid,
+        )
+        for p, f, la, b, sh, tr in zip(plan.params, table["first"], table["last"], table["bars"], table["sharpe"], table["trades"])
+    ]
+
+
+def _pbo(ev: Evaluation, n_combos: int, bars: int, options: SweepOptions, periods: int) -> tuple[Any, str | None]:
+    from jpmacro_bt.research import stats
+
+    if n_combos < 2:
+        return None, "one combination: nothing was selected, so there is nothing to overfit"
+    if ev.blocks is None:
+        return None, f"{bars} bars are too few for {options.pbo_blocks} CSCV blocks of at least 2 bars; lower --pbo-blocks"
+    metric = options.metric if options.metric != "max_drawdown" else "sharpe"
+    note = "max drawdown cannot be rebuilt from block sums: PBO ranks by Sharpe ratio" if metric != options.metric else None
+    return stats.pbo_from_blocks(ev.blocks, metric, periods), note
+
+
+def _trade_warnings(table: pd.DataFrame, best: int, combo: Mapping[str, Any], grid: Grid) -> list[str]:
+    from jpmacro_bt.research import stats
+
+    out = []
+    label = ", ".join(f"{k}={show(v)}" for k, v in combo.items() if k in grid.swept) or "the only combination"
+    if (w := stats.too_few_trades(int(table["trades"].iloc[best]), f"the best combination ({label})")) is not None:
+        out.append(w)
+    few = int((table["trades"] < stats.MIN_TRADES).sum())
+    if few and few < len(table):
+        out.append(f"{few:,} of {len(table):,} combinations made fewer than {stats.MIN_TRADES} trades")
+    return out
+
+
+def _ranked(spec: StrategySpec, params: Sequence[Mapping[str, Any]], table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One row per combination: every parameter, the metrics of a run and ``rank`` by ``metric`` (1 = best)."""
+    score = table[metric].to_numpy(dtype=float)
+    order = np.argsort(-np.where(np.isnan(score), -np.inf, score), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    # object columns keep None as None (a float column would turn it into NaN)
+    columns = {}
+    for name in (f.name for f in spec.parameters()):
+        values = [p[name] for p in params]
+        columns[name] = pd.Series(values, dtype=object) if any(v is None for v in values) else pd.Series(values)
+    out = pd.DataFrame(columns)
+    for k in METRICS:
+        out[k] = table[k].to_numpy()
+    out["trades"] = out["trades"].astype("int64")
+    out["rank"] = rank
+    return out
+
+
 def run_sweep(
     spec: StrategySpec,
     grid: Grid,
@@ -240,92 +356,27 @@ def run_sweep(
 
     ``progress(stage, done, total)`` is called as combinations finish.
     """
+    from jpmacro_bt.engine.run import check_period, package_warnings, prepare
     from jpmacro_bt.research import ledger, stats
-    from jpmacro_bt.data import load_market_data
-    from jpmacro_bt.events import load_events
-    from jpmacro_bt.engine.metrics import periods_per_year
 
     options.check(grid)
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
-    if settings.start and settings.end and settings.start > settings.end:
-        raise DataError(f"--start {settings.start} is after --end {settings.end}; swap them")
-    combos = grid.combos()
-    strategies = [spec.build(c) for c in combos]  # every combination valid before any work
-    traded = list(dict.fromkeys(s.needs()[0] for s in strategies))
-    if len(traded) > 1:
-        raise SweepError(
-            f"the grid changes what {spec.id} trades ({', '.join(traded)}): one sweep shares one calendar and one set "
-            f"of costs, so sweep one at a time, e.g. --param {_choosing_param(grid, strategies)}={traded[1]}"
-        )
-    needed = list(dict.fromkeys(sym for s in strategies for sym in s.needs()))
-    params = [s.params() for s in strategies]
-    budget = parse_memory(None) if options.max_memory is None else options.max_memory
-    defaults = spec.build(dict(grid.fixed)).params()
-    default_row = next((i for i, p in enumerate(params) if p == defaults), None)
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always", JpMacroWarning)
-        if data is None:
-            data = load_market_data(needed, end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
-        elif settings.end:
-            data = data.truncate(settings.end)
-        start = default_start(spec, settings, data)
-        reference = strategies[0].signals(data, load_events()).cut(start, None)
+    plan = _plan(spec, grid, options)
+    with package_warnings() as caught:
+        needed = list(dict.fromkeys(sym for s in plan.strategies for sym in s.needs()))
+        ready = prepare(needed, spec.cls.calendars, settings, data=data)
+        reference = plan.strategies[0].signals(ready.data, ready.events).cut(ready.start, None)
         index = reference.close.index
-        if len(index) < 2:
-            raise DataError(f"{spec.id}: fewer than two bars between {settings.start or 'the start'} and {settings.end or 'the end'}; widen --start/--end")
-        if settings.end and (pd.Timestamp(settings.end) - index[-1]).days > 7:
-            warnings.warn(f"data end on {index[-1]:%Y-%m-%d}, before --end {settings.end}; the sweep stops there", JpMacroWarning, stacklevel=1)
-        for cal in load_events().used(spec.cls.calendars):
-            cal.warn_if_incomplete(index[0], index[-1])
+        check_period(spec.id, index, settings, ready.calendars, what="sweep")
         width = reference.close.shape[1] if isinstance(reference.close, pd.DataFrame) else 1
-        costs = settings.costs_for(strategies[0], reference.close)
-        edges = _edges(index, options.pbo_blocks) if len(combos) >= 2 else None
-        with make_executor(options.executor, options.scheduler) as executor:
-            ev = evaluate(
-                spec, params, data, start=start, init_cash=settings.init_cash, size=settings.size, costs=costs,
-                executor=executor, budget=budget, bars=len(index), width=width, chunk_size=options.chunk_size, edges=edges,
-                progress=(lambda d, n: progress("sweep", d, n)) if progress else None,
-            )
-            table = ev.table
-            periods = periods_per_year(index)
-            score = table[options.metric].to_numpy(dtype=float)
-            best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
-            best_returns, _ = single_run(spec, strategies[best], data, start=start, end=None, init_cash=settings.init_cash, size=settings.size, costs=costs)
-            wf = None
-            if options.walk_forward:
-                from jpmacro_bt.research.walkforward import walk_forward
-
-                wf = walk_forward(
-                    spec, params, data=data, index=index, start=start, metric=options.metric, folds=options.walk_forward,
-                    mode=options.wf_mode, evaluate=lambda d, s, bars: evaluate(
-                        spec, params, d, start=s, init_cash=settings.init_cash, size=settings.size, costs=costs, executor=executor,
-                        budget=budget, bars=bars, width=width, chunk_size=options.chunk_size,
-                        progress=(lambda done, n: progress("walk-forward", done, n)) if progress else None,
-                    ).table,
-                    default_row=default_row,
-                    single=lambda strategy, d, s, e: single_run(spec, strategy, d, start=s, end=e, init_cash=settings.init_cash, size=settings.size, costs=costs),
-                )
-    for w in seen:
-        if issubclass(w.category, JpMacroWarning):
-            caught.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        costs = settings.costs_for(plan.strategies[0], reference.close)
+        ev, best, best_returns, wf, periods = _simulate_grid(spec, plan, ready, index, costs, width, settings, options, progress)
     if wf is not None:
         caught.extend(wf.warnings)
     rid = sweep_id(spec, grid, settings, now)
     # The trial ledger: record this sweep, then price the best result against every trial ever made.
-    digest = ledger.data_digest(data.fingerprint())
-    trial_settings = {"init_cash": settings.init_cash, "size": settings.size, "fees": costs[0], "slippage": costs[1], "borrow": costs[2]}
-    trials = [
-        ledger.Trial(
-            strategy=spec.id, params=p, start=f"{pd.Timestamp(f):%Y-%m-%d}", end=f"{pd.Timestamp(la):%Y-%m-%d}",
-            bars=int(b), periods_per_year=periods, settings=trial_settings, data_digest=digest,
-            sharpe=None if math.isnan(sh) else float(sh), trades=int(tr), kind="sweep", source_id=rid,
-        )
-        for p, f, la, b, sh, tr in zip(params, table["first"], table["last"], table["bars"], table["sharpe"], table["trades"])
-    ]
+    trials = _trials(spec, plan, ev.table, rid, ledger.data_digest(ready.data.fingerprint()), periods, settings, costs)
     own = {t.key: t.sharpe / math.sqrt(periods) for t in trials if t.sharpe is not None}
     if options.record:
         ledger.record(trials)
@@ -334,41 +385,14 @@ def run_sweep(
     sr, skew, kurt, n_obs = stats.moments(best_returns.to_numpy())
     variance = float(np.var(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
     deflated = stats.deflated_sharpe(sr, n_obs, skew, kurt, max(len(sharpes), 1), variance)
-    pbo_result, pbo_note = None, None
-    if len(combos) < 2:
-        pbo_note = "one combination: nothing was selected, so there is nothing to overfit"
-    elif ev.blocks is None:
-        pbo_note = f"{len(index)} bars are too few for {options.pbo_blocks} CSCV blocks of at least 2 bars; lower --pbo-blocks"
-    else:
-        pbo_metric = options.metric if options.metric != "max_drawdown" else "sharpe"
-        if pbo_metric != options.metric:
-            pbo_note = "max drawdown cannot be rebuilt from block sums: PBO ranks by Sharpe ratio"
-        pbo_result = stats.pbo_from_blocks(ev.blocks, pbo_metric, periods)
+    pbo_result, pbo_note = _pbo(ev, len(plan.combos), len(index), options, periods)
     boot = stats.bootstrap(best_returns.to_numpy(), periods, samples=options.bootstrap, seed=options.seed) if options.bootstrap else None
-    best_trades = int(table["trades"].iloc[best])
-    label = ", ".join(f"{k}={show(v)}" for k, v in combos[best].items() if k in grid.swept) or "the only combination"
-    if (w := stats.too_few_trades(best_trades, f"the best combination ({label})")) is not None:
-        caught.append(w)
-    few = int((table["trades"] < stats.MIN_TRADES).sum())
-    if few and few < len(table):
-        caught.append(f"{few:,} of {len(table):,} combinations made fewer than {stats.MIN_TRADES} trades")
-    order = np.argsort(-np.where(np.isnan(score), -np.inf, score), kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(1, len(order) + 1)
-    # object columns keep None as None (a float column would turn it into NaN)
-    columns = {}
-    for name in (f.name for f in spec.parameters()):
-        values = [p[name] for p in params]
-        columns[name] = pd.Series(values, dtype=object) if any(v is None for v in values) else pd.Series(values)
-    out = pd.DataFrame(columns)
-    for k in METRICS:
-        out[k] = table[k].to_numpy()
-    out["trades"] = out["trades"].astype("int64")
-    out["rank"] = rank
+    caught.extend(_trade_warnings(ev.table, best, plan.combos[best], grid))
     return SweepResult(
-        id=rid, spec=spec, grid=grid, settings=settings, options=options, table=out, best=best, best_strategy=strategies[best], best_returns=best_returns, periods=periods,
+        id=rid, spec=spec, grid=grid, settings=settings, options=options, table=_ranked(spec, plan.params, ev.table, options.metric),
+        best=best, best_strategy=plan.strategies[best], best_returns=best_returns, periods=periods,
         deflated=deflated, pbo=pbo_result, pbo_note=pbo_note, bootstrap=boot, trials=len(sharpes), trials_in_sweep=len(own),
-        warnings=tuple(dict.fromkeys(caught)), walk_forward=wf, fingerprint=data.fingerprint(), chunks=ev.chunks,
-        chunk_size=ev.chunk_size, budget=budget, seconds=time.perf_counter() - t0, created_at=now, default_row=default_row,
+        warnings=tuple(dict.fromkeys(caught)), walk_forward=wf, fingerprint=ready.data.fingerprint(), chunks=ev.chunks,
+        chunk_size=ev.chunk_size, budget=plan.budget, seconds=time.perf_counter() - t0, created_at=now, default_row=plan.default_row,
         costs=costs,
     )
