@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -10,16 +13,17 @@ from jpmacro_bt.carry import (
     coverage_warnings,
     load_policy_rates,
     rate_changes,
+    rate_coverage,
     rates_on_bars,
     to_carry_price,
     warn_if_uncovered,
 )
+from jpmacro_bt.engine.simulate import backtest
 from jpmacro_bt.errors import CalendarError, CalendarWarning, DataError
-from jpmacro_bt.events import load_events
-from jpmacro_bt.runner import backtest
+from jpmacro_bt.events import CoveragePeriod, load_events
 from jpmacro_bt.strategy import Signals
 
-from .strategies.helpers import ECB, events, market, series
+from .strategies.helpers import ECB, calendar, events, market, series
 
 # Thu 4, Fri 5, Mon 8, Tue 9 January 2024: bars 1, 3 and 1 calendar days apart.
 DATES = pd.DatetimeIndex(["2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"], name="date")
@@ -127,7 +131,8 @@ def test_the_bundled_table_is_well_formed():
     table = load_policy_rates()
     assert set(table["currency"]) == {"AUD", "MXN", "USD", "JPY"}
     assert table["rate_pct"].between(0.0, 15.0).all()
-    assert table["source"].str.startswith("https://").all()
+    # A URL, or a file in a public GitHub repository ("github owner/repo:path").
+    assert table["source"].str.match(r"(https?://|github )").all()
     for _, rows in table.groupby("currency"):
         assert rows["date"].is_monotonic_increasing
         # Each row is a change: no two consecutive rows of a currency with the same rate.
@@ -157,23 +162,52 @@ def test_unknown_currency():
 
 
 def test_carry_price_starts_where_both_rates_are_known():
-    # AUD rates start the day after 6 Aug 2013 (14:00 UTC); the 6 Aug fixing (12:15 UTC) is before that.
-    index = pd.bdate_range("2013-08-01", "2013-08-12", name="date")
+    # AUD rates start with the RBA cut to 4.75 % of 2 Dec 1998, applied from 00:00 Sydney on 3 Dec
+    # (13:00 UTC on 2 Dec, daylight saving): the 2 Dec fixing (13:15 UTC) is after it, the 1 Dec one before.
+    # JPY: 0.25 % since the BoJ cut of 9 Sep 1998. (A made-up series: the ECB fixes start in 1999.)
+    index = pd.bdate_range("1998-11-30", "1998-12-07", name="date")
     data = market(AUDJPY=(series([90.0] * len(index), index=index), ECB))
     price = carry_price(data, "AUDJPY", load_events())
-    assert f"{price.index[0]:%Y-%m-%d}" == "2013-08-07"
-    # AUD 2.50 %, JPY 0.10 %: 2.40 % a year. Wed 7 -> Thu 8 -> Fri 9 -> Mon 12 Aug: 1, 1 and 3 days.
-    daily = (2.50 - 0.10) / 100 / 365
+    assert f"{price.index[0]:%Y-%m-%d}" == "1998-12-02"
+    # 4.75 % - 0.25 % = 4.50 % a year. Wed 2 -> Thu 3 -> Fri 4 -> Mon 7 Dec: 1, 1 and 3 days.
+    daily = (4.75 - 0.25) / 100 / 365
     assert price.iloc[1] == pytest.approx(90.0 * (1 + daily))
     assert price.iloc[-1] / price.iloc[0] == pytest.approx((1 + daily) ** 2 * (1 + 3 * daily))
 
 
 def test_coverage_warnings_name_what_is_assumed():
     ev = load_events()
-    messages = coverage_warnings(("AUD", "JPY"), "2012-01-01", "2026-10-30", ev)
-    assert any("AUD policy rates start on 2013-08-07" in m for m in messages)
+    messages = coverage_warnings(("AUD", "JPY", "USD"), "1990-01-01", "2026-10-30", ev)
+    assert any("AUD policy rates start on 1998-12-03" in m for m in messages)
     assert any("AUD policy rates (policy_rates.csv) are complete through 2026-02-03" in m for m in messages)
-    assert any("JPY policy rates (the boj calendar) are complete through" in m for m in messages)
-    assert coverage_warnings(("AUD",), "2016-01-01", "2025-01-01", ev) == []
+    assert any("JPY policy rates start on 1998-09-09" in m for m in messages)
+    assert any("JPY policy rates (the boj calendar) are complete through 2026-06-16" in m for m in messages)
+    assert any("USD policy rates start on 1994-02-04" in m for m in messages)
+    # From the first ECB fixing: only MXN (Banxico from July 2009) is missing.
+    assert coverage_warnings(("AUD", "JPY", "USD"), "1999-01-04", "2025-01-01", ev) == []
+    assert coverage_warnings(("MXN",), "1999-01-04", "2025-01-01", ev) == [
+        "MXN policy rates start on 2009-07-18; carry before that is not modelled (the carry price starts there)"
+    ]
     with pytest.warns(CalendarWarning, match="MXN policy rates"):
         warn_if_uncovered(("MXN",), "2016-01-01", "2026-10-30", ev)
+
+
+def test_rate_coverage_follows_the_calendars_for_jpy_and_usd():
+    ev = load_events()
+    assert rate_coverage("JPY", ev) == (date(1998, 9, 9), date(2026, 6, 16))
+    assert rate_coverage("USD", ev) == (date(1994, 2, 4), date(2026, 6, 17))
+    assert rate_coverage("AUD", ev) == (date(1998, 12, 3), date(2026, 2, 3))
+    assert rate_coverage("MXN", ev) == (date(2009, 7, 18), date(2025, 12, 18))
+    # A hand-made calendar starting in 2016: the CSV copy (0.10 % from 5 Oct 2010) comes first.
+    assert rate_coverage("JPY", events(boj=[("2016-01-29 15:30", "cut", -0.1)]))[0] == date(2010, 10, 6)
+    with pytest.raises(DataError, match="no policy rates for 'EUR'"):
+        rate_coverage("EUR", ev)
+
+
+def test_decisions_before_a_calendars_coverage_are_not_used():
+    # Coverage from 2010: a rate announced in 2005 is not trusted, so the 2005 rate is not in the series.
+    cal = calendar("boj", [("2005-01-05 12:00", "hike", 9.0), ("2016-01-29 15:30", "cut", -0.1)], "Asia/Tokyo")
+    cal = replace(cal, coverage=(CoveragePeriod(date(2010, 1, 1), date(2030, 1, 1), "changes"),))
+    ev = replace(events(), boj=cal)
+    got = rate_changes("JPY", ev)
+    assert 9.0 not in got.tolist() and got.iloc[-1] == -0.1

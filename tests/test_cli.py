@@ -54,10 +54,11 @@ def test_list_shows_each_strategy_with_its_claim():
 def test_events_boj_hikes_table():
     result = invoke("events", "boj", "--kind", "hike")
     assert result.exit_code == 0
-    for day in ("2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19", "2026-06-16"):
+    # The eight hikes since the new BoJ Act of 1998 (the bundled calendar's sources).
+    for day in ("2000-08-11", "2006-07-14", "2007-02-21", "2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19", "2026-06-16"):
         assert day in result.stdout
     assert "2016-03-15" not in result.stdout  # a hold
-    assert "5 events" in result.stdout
+    assert "8 events" in result.stdout
 
 
 def test_help_does_not_import_heavy_libraries():

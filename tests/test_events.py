@@ -68,12 +68,15 @@ def test_naive_times_are_refused():
         tradable_positions(pd.DatetimeIndex(["2024-01-01"]), _bars(["2024-01-01"]))
 
 
-def test_boj_hikes_since_2016():
-    hikes = [e.date.isoformat() for e in load_calendar("boj").select("hike")]
-    # The BoJ's hikes: end of negative rates, then 0.25 %, 0.5 %, 0.75 % and 1 %.
-    assert hikes == ["2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19", "2026-06-16"]
-    rates = [e.rate_after for e in load_calendar("boj").select("hike")]
-    assert rates == [0.10, 0.25, 0.50, 0.75, 1.00]
+def test_boj_hikes_since_1998():
+    hikes = load_calendar("boj").select("hike")
+    # The end of the zero-rate policy (2000), the exit hikes of 2006-07, then the end of negative
+    # rates and 0.25 %, 0.5 %, 0.75 % and 1 %.
+    assert [e.date.isoformat() for e in hikes] == [
+        "2000-08-11", "2006-07-14", "2007-02-21",
+        "2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19", "2026-06-16",
+    ]  # fmt: skip
+    assert [e.rate_after for e in hikes] == [0.25, 0.25, 0.50, 0.10, 0.25, 0.50, 0.75, 1.00]
 
 
 def test_calendar_covers_every_year_since_2016():
@@ -99,11 +102,15 @@ def test_warns_outside_the_complete_range():
     boj = load_calendar("boj")
     with pytest.warns(CalendarWarning, match="complete through 2026-06-16"):
         boj.warn_if_incomplete(date(2020, 1, 1), date(2026, 10, 30))
-    with pytest.warns(CalendarWarning, match="starts on 2016-01-01"):
-        boj.warn_if_incomplete(date(2010, 1, 1), date(2020, 1, 1))
+    with pytest.warns(CalendarWarning, match="every policy change only from 1998-04-01"):
+        boj.warn_if_incomplete(date(1995, 1, 1), date(2020, 1, 1))
+    # Holds are there only from 2016: a strategy that needs them is warned before that.
+    with pytest.warns(CalendarWarning, match=r"every meeting \(holds included\) only from 2016-01-01"):
+        boj.warn_if_incomplete(date(2010, 1, 1), date(2020, 1, 1), need="meetings")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        boj.warn_if_incomplete(date(2016, 1, 1), date(2026, 6, 16))
+        boj.warn_if_incomplete(date(1999, 1, 4), date(2026, 6, 16))
+        boj.warn_if_incomplete(date(2016, 1, 1), date(2026, 6, 16), need="meetings")
 
 
 def test_stealth_intervention_is_public_only_when_disclosed():

@@ -25,22 +25,28 @@ and the cross-currency basis.
 Policy rates (percent), as :func:`rate_changes` assembles them:
 
 * JPY: ``events.boj`` (``rate_after``), in force from each decision's
-  announcement time; before the BoJ calendar starts (2016-01-29), the JPY
-  rows of ``calendars/policy_rates.csv``.
-* USD: ``events.fomc`` (``rate_after``: the upper bound of the target range,
-  about 0.1 percentage point above the overnight rate actually paid), from
-  the announcement; before the FOMC calendar starts (2022-01-26), the USD rows
-  of ``policy_rates.csv`` (the same upper bound, from the Fed's history).
-* AUD, MXN: ``policy_rates.csv`` (RBA cash-rate target, Banxico target rate).
+  announcement time; the BoJ calendar holds every policy-rate change from
+  April 1998, so the JPY rate is known from the 1998-09-09 cut on.
+* USD: ``events.fomc`` (``rate_after``: the target level, and from
+  2008-12-16 the upper bound of the target range, about 0.1 percentage point
+  above the overnight rate actually paid), from the announcement; known from
+  the 1994-02-04 hike on.
+* The JPY and USD rows of ``calendars/policy_rates.csv`` are copies of
+  calendar rates, used only before a calendar's first rated decision (a
+  hand-made or custom calendar that starts later).
+* AUD, MXN: ``policy_rates.csv`` (RBA cash-rate target from 1998-12-02,
+  Banxico target rate from 2009-07-17).
 * CSV rows are dated by the announcement (local date); the new rate is taken
   to apply from 00:00 of the next day in the central bank's time zone, which
-  is when both the RBA and Banxico make it effective.
+  is when both the RBA (from 2008) and Banxico make it effective (before 2008
+  the RBA announced at 09:30 with effect that day: one day late, never early).
 
-Where no rate is known yet, the carry price is undefined: :func:`carry_price`
-starts at the first bar where both rates are known. After a calendar's last
-known decision, the last rate is carried forward; :func:`coverage_warnings`
-says where that is an assumption (``POLICY_RATES_COMPLETE`` and the BoJ/FOMC
-calendars' ``complete_through``).
+A calendar's decisions before its ``"changes"`` coverage begins are not used
+(they may be incomplete). Where no rate is known yet, the carry price is
+undefined: :func:`carry_price` starts at the first bar where both rates are
+known, which is where :func:`rate_coverage` says each currency's rates begin.
+After the last known decision, the last rate is carried forward;
+:func:`coverage_warnings` says where that is an assumption.
 """
 
 from __future__ import annotations
@@ -54,9 +60,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import MarketData
-from .errors import CalendarError, CalendarWarning, DataError, did_you_mean
-from .events import Events
+from jpmacro_bt.data import MarketData
+from jpmacro_bt.errors import CalendarError, CalendarWarning, DataError, did_you_mean
+from jpmacro_bt.events import Events
 
 __all__ = [
     "CURRENCY_TZ",
@@ -66,6 +72,7 @@ __all__ = [
     "coverage_warnings",
     "load_policy_rates",
     "rate_changes",
+    "rate_coverage",
     "rates_on_bars",
     "to_carry_price",
     "warn_if_uncovered",
@@ -76,11 +83,12 @@ DAY_COUNTS = ("act/365", "bar/252")
 # Time zone in which each central bank's CSV dates are local dates.
 CURRENCY_TZ = {"AUD": "Australia/Sydney", "MXN": "America/Mexico_City", "USD": "America/New_York", "JPY": "Asia/Tokyo"}
 
-# Range over which the CSV rows of a currency are known complete (first and last
-# decision checked). USD and JPY rows only back-fill before their calendars start.
+# Range over which the bundled CSV rows of a currency are known complete: from the
+# day the first row's rate applies through the last decision checked. The USD and
+# JPY rows are copies of calendar rates (see the module docstring).
 POLICY_RATES_COMPLETE: dict[str, tuple[date, date]] = {
-    "AUD": (date(2013, 8, 7), date(2026, 2, 3)),
-    "MXN": (date(2014, 6, 7), date(2025, 12, 18)),
+    "AUD": (date(1998, 12, 3), date(2026, 2, 3)),
+    "MXN": (date(2009, 7, 18), date(2025, 12, 18)),
     "USD": (date(2008, 12, 17), date(2022, 1, 25)),
     "JPY": (date(2010, 10, 6), date(2016, 1, 28)),
 }
@@ -148,12 +156,48 @@ def rate_changes(currency: str, events: Events, table: pd.DataFrame | None = Non
     csv_part = pd.Series(rows["rate_pct"].to_numpy(dtype=float), index=starts)
     if currency in _CALENDAR_OF:
         cal = getattr(events, _CALENDAR_OF[currency])
-        known = [e for e in cal.events if e.rate_after is not None]
+        known = _rated(cal)
         cal_part = pd.Series([e.rate_after for e in known], index=pd.to_datetime([e.announced_at for e in known], utc=True), dtype=float)
         if len(cal_part):
             csv_part = csv_part[csv_part.index < cal_part.index[0]]
         csv_part = pd.concat([csv_part, cal_part])
     return csv_part.sort_index(kind="stable").rename(currency)
+
+
+def _rated(cal) -> list:
+    """A calendar's decisions with a rate, from where its "changes" coverage begins."""
+    since = cal.complete_since("changes") or cal.complete_from
+    return [e for e in cal.events if e.rate_after is not None and e.date >= since]
+
+
+def rate_coverage(currency: str, events: Events, table: pd.DataFrame | None = None) -> tuple[date, date]:
+    """``(first, last)``: the days between which ``currency``'s rates are known complete.
+
+    ``first`` is the local day from which a rate is known (JPY, USD: the
+    first rated decision of the calendar within its coverage, or an earlier
+    CSV copy; AUD, MXN: the day after the first CSV row); ``last`` is the
+    calendar's ``complete_through`` or the last CSV decision checked. With a
+    custom ``table``, its own first and last rows stand in for the bundled ranges.
+    """
+    if currency not in CURRENCY_TZ:
+        raise DataError(f"no policy rates for {currency!r}{did_you_mean(currency, CURRENCY_TZ)}; known: {', '.join(CURRENCY_TZ)}")
+    if table is None:
+        csv_range = POLICY_RATES_COMPLETE.get(currency)
+    else:
+        days = table.loc[table["currency"] == currency, "date"]
+        csv_range = ((days.min() + pd.Timedelta(days=1)).date(), days.max().date()) if len(days) else None
+    if currency not in _CALENDAR_OF:
+        if csv_range is None:
+            raise DataError(f"no {currency} rows in the policy-rate table; its carry is unknown")
+        return csv_range
+    cal = getattr(events, _CALENDAR_OF[currency])
+    rated = _rated(cal)
+    firsts = [rated[0].date] if rated else []
+    if csv_range is not None:
+        firsts.append(csv_range[0])
+    if not firsts:
+        raise DataError(f"no {currency} rates: the {cal.name} calendar has no decision with a rate and the table no {currency} row")
+    return min(firsts), cal.complete_through
 
 
 def rates_on_bars(changes: pd.Series, bar_close: pd.Series) -> pd.Series:
@@ -218,23 +262,18 @@ def carry_price(data: MarketData, pair: str, events: Events, *, day_count: str =
 def coverage_warnings(currencies: tuple[str, ...] | list[str], start: pd.Timestamp | date, end: pd.Timestamp | date, events: Events) -> list[str]:
     """Messages for each currency whose rates are not known complete over ``start .. end``.
 
-    Outside the complete range the last known rate is carried forward (or,
-    before the first, the price is not defined).
+    Outside the complete range (:func:`rate_coverage`) the last known rate is
+    carried forward (or, before the first, the price is not defined).
     """
     start, end = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     out = []
     for c in currencies:
-        lo = POLICY_RATES_COMPLETE[c][0] if c in POLICY_RATES_COMPLETE else None
-        if c in _CALENDAR_OF:
-            hi = getattr(events, _CALENDAR_OF[c]).complete_through
-            what = f"the {_CALENDAR_OF[c]} calendar"
-        elif c in POLICY_RATES_COMPLETE:
-            hi = POLICY_RATES_COMPLETE[c][1]
-            what = "policy_rates.csv"
-        else:
+        if c not in CURRENCY_TZ:
             out.append(f"no policy rates for {c}; its carry is unknown")
             continue
-        if lo is not None and start < lo:
+        lo, hi = rate_coverage(c, events)
+        what = f"the {_CALENDAR_OF[c]} calendar" if c in _CALENDAR_OF else "policy_rates.csv"
+        if start < lo:
             out.append(f"{c} policy rates start on {lo}; carry before that is not modelled (the carry price starts there)")
         if end > hi:
             out.append(f"{c} policy rates ({what}) are complete through {hi}; after that the last known rate is assumed to hold")
