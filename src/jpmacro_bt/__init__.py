@@ -1,5 +1,11 @@
 """jpmacro-bt: honest, reproducible backtests of Japan-macro trade ideas.
 
+::
+
+    import jpmacro_bt as jb
+    r = jb.run("boj_hike_long_jpy", hold_days=10, start="2016-01-01")
+    r.stats(); r.trades; r.plot(); r.save()
+
 The public names load on first use, so ``import jpmacro_bt`` (and the CLI's
 ``--help``) stays instant; pandas, vectorbt and quantstats come in only when a
 backtest needs them.
@@ -19,11 +25,20 @@ from jpmacro_bt.errors import (
     ReportError,
     SourceError,
     StrategyError,
+    SweepError,
 )
 
 __version__ = "0.1.0"
 
+# Public name -> the module that defines it, imported on first use.
 _LAZY = {
+    "run": "api",
+    "sweep": "api",
+    "compare": "api",
+    "list_strategies": "api",
+    "Result": "api",
+    "SweepRun": "api",
+    "Comparison": "api",
     "Signals": "strategy",
     "Strategy": "strategy",
     "hold_for": "strategy",
@@ -35,32 +50,30 @@ _LAZY = {
     "RunSettings": "engine.run",
     "run_strategy": "engine.run",
     "write_run": "reports.runfolder",
+    "save_run": "reports.runfolder",
 }
 
 __all__ = [
     "CalendarError",
     "CalendarWarning",
     "DataError",
-    "EventCalendar",
-    "Events",
     "JpMacroError",
     "JpMacroWarning",
-    "MarketData",
     "ReportError",
-    "RunSettings",
-    "Signals",
     "SourceError",
-    "Strategy",
     "StrategyError",
-    "hold_for",
-    "load_events",
-    "param",
-    "run_strategy",
-    "write_run",
+    "SweepError",
+    *_LAZY,
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(f"jpmacro_bt.{_LAZY[name]}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'jpmacro_bt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -19,7 +19,7 @@ from typing import Any
 from jpmacro_bt.errors import StrategyError, did_you_mean
 from jpmacro_bt.strategy import Strategy
 
-__all__ = ["StrategySpec", "default_strategies_dir", "discover", "find", "load_strategy"]
+__all__ = ["StrategySpec", "default_strategies_dir", "discover", "find", "load_strategy", "spec_of_class"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,20 @@ class StrategySpec:
     """A discovered strategy: its id, file and class."""
 
     id: str
-    path: Path
+    path: Path | None  # None for a class defined in a notebook
     cls: type[Strategy]
+
+    @property
+    def source(self) -> str:
+        """The strategy's code: its file, or the class's own source when it has no file."""
+        if self.path is not None:
+            return self.path.read_text(encoding="utf-8")
+        import inspect
+
+        try:
+            return inspect.getsource(self.cls)
+        except (OSError, TypeError):
+            return ""
 
     @property
     def claim(self) -> str:
@@ -114,12 +126,24 @@ def load_strategy(path: Path) -> StrategySpec:
     ]
     if len(classes) != 1:
         raise StrategyError(f"{path} must define exactly one Strategy subclass, found {len(classes)}")
-    cls = classes[0]
+    return spec_of_class(classes[0], sid, path)
+
+
+def spec_of_class(cls: Any, strategy_id: str | None = None, path: Path | None = None) -> StrategySpec:
+    """The spec of a Strategy class: one loaded from a file, or one defined in a notebook (``path`` None)."""
+    where = f" in {path}" if path else ""
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)) or cls is Strategy:
+        raise StrategyError(f"{cls!r} is not a Strategy subclass; define `class MyIdea(Strategy)` as a @dataclass(frozen=True)")
     if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
-        raise StrategyError(f"{cls.__name__} in {path} must be a @dataclass(frozen=True)")
+        raise StrategyError(f"{cls.__name__}{where} must be a @dataclass(frozen=True)")
     if not cls.claim or not cls.symbols:
-        raise StrategyError(f"{cls.__name__} in {path} must state its `claim` and its `symbols`")
-    return StrategySpec(sid, path, cls)
+        raise StrategyError(f"{cls.__name__}{where} must state its `claim` and its `symbols`")
+    return StrategySpec(strategy_id or _snake(cls.__name__), path, cls)
+
+
+def _snake(name: str) -> str:
+    """``BojHikeLongJpy`` -> ``boj_hike_long_jpy``: a class's id, as its file would be named."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 def discover(directory: Path | None = None) -> dict[str, StrategySpec]:

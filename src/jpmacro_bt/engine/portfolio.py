@@ -87,6 +87,15 @@ class PortfolioResult:
     def calendars_used(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c for m in self.members for c in m.calendars_used()))
 
+    @property
+    def prices(self) -> pd.DataFrame | None:
+        """Every member's traded closes over the portfolio's period, columns named ``member: symbol``."""
+        frames = [m.prices.add_prefix(f"{m.label}: ") for m in self.members if m.prices is not None]
+        if not frames:
+            return None
+        index = self.returns.index
+        return pd.concat(frames, axis=1).reindex(index)
+
     def config_key(self) -> dict[str, Any]:
         return {"members": [m.config_key() for m in self.members], "weights": list(self.weights)}
 

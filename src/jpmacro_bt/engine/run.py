@@ -94,6 +94,7 @@ class RunResult:
     metrics: dict[str, dict[str, float | None]]
     warnings: tuple[str, ...] = field(default=())
     costs: tuple[Any, ...] = field(default=())  # fees, slippage, borrow as traded (per symbol for mixed baskets)
+    prices: pd.DataFrame | None = None  # the closes traded (carry-inclusive or synthetic where the strategy says), by date
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -133,8 +134,8 @@ class RunResult:
             "id": self.spec.id,
             "claim": self.spec.claim,
             "source": self.spec.cls.source,
-            "file": str(self.spec.path),
-            "file_sha256": hashlib.sha256(self.spec.path.read_bytes()).hexdigest(),
+            "file": None if self.spec.path is None else str(self.spec.path),
+            "file_sha256": hashlib.sha256(self.spec.path.read_bytes() if self.spec.path else self.spec.source.encode("utf-8")).hexdigest(),
             "params": self.strategy.params(),
             "benchmark": self.strategy.benchmark_name,
             "fees": fees,
@@ -249,4 +250,6 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             "strategy": compute_metrics(result.returns, trades=result.trades, exposure=result.exposure),
             "benchmark": compute_metrics(bench),
         }
-    return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow))
+    prices = signals.close.to_frame() if isinstance(signals.close, pd.Series) else signals.close
+    prices = prices.set_axis(pd.DatetimeIndex(prices.index).tz_localize(None).rename("date"), axis=0)
+    return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow), prices)

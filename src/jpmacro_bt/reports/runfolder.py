@@ -22,7 +22,7 @@ from jpmacro_bt.engine.run import RunResult
 from jpmacro_bt.events import load_events
 from jpmacro_bt.files import atomic_folder, write_text
 
-__all__ = ["manifest", "run_id", "save_run", "versions", "write_run"]
+__all__ = ["manifest", "run_id", "save_run", "trades_section", "versions", "write_run"]
 
 _VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "currencyconverter")
 
@@ -127,8 +127,19 @@ def write_run(
                 strategy_title=result.label,
                 benchmark_title=result.benchmark_name,
                 parameters={**result.display_params(), **({} if trials is None else {"trials on this strategy": trials})},
+                section=trades_section(result),
             )
     return reports_dir / rid
+
+
+def trades_section(result: RunResult) -> str:
+    """The tearsheet's section of what was traded when: price, entries, exits, events and the trade table."""
+    from jpmacro_bt.reports.trades_chart import event_markers, trades_html
+
+    index = result.returns.index
+    prices = getattr(result, "prices", None)
+    markers = event_markers(result.calendars_used(), index[0], index[-1])
+    return trades_html(None if prices is None else prices.loc[index[0] : index[-1]], result.trades, markers, title=result.label)
 
 
 def save_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = None, tearsheet: bool = True) -> Path:

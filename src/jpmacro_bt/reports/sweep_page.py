@@ -96,7 +96,7 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
         manifest = {
             "sweep_id": result.id,
             "created_at": result.created_at.isoformat(timespec="seconds"),
-            "strategy": {"id": result.spec.id, "file": str(result.spec.path), "claim": result.spec.claim},
+            "strategy": {"id": result.spec.id, "file": None if result.spec.path is None else str(result.spec.path), "claim": result.spec.claim},
             "grid": {k: [_finite(v) for v in vs] for k, vs in result.grid.describe().items()},
             "fixed": {k: _finite(v) for k, v in result.grid.fixed.items()},
             "settings": {

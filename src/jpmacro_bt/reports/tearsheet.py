@@ -87,11 +87,13 @@ def write_tearsheet(
     strategy_title: str,
     benchmark_title: str,
     parameters: dict[str, object],
+    section: str = "",
 ) -> None:
     """Write quantstats' full HTML report of ``returns`` against ``benchmark`` to ``path``.
 
     Every text we pass in is HTML-escaped first: quantstats pastes titles and
-    parameters into its template verbatim.
+    parameters into its template verbatim. ``section`` is HTML of our own
+    (already escaped) placed after quantstats' report, e.g. the trades section.
     """
     if not returns.index.equals(benchmark.index):
         raise ReportError("tearsheet: strategy and benchmark returns must share one index")
@@ -122,4 +124,7 @@ def write_tearsheet(
         plt.close("all")
     text = path.read_text(encoding="utf-8")
     # quantstats labels CAGR with U+FE6A SMALL PERCENT SIGN, which common fonts lack.
-    path.write_text(_REMOTE_LINK.sub("", text).replace("\ufe6a", "%"), encoding="utf-8")
+    text = _REMOTE_LINK.sub("", text).replace("\ufe6a", "%")
+    if section:
+        text = text.replace("</body>", section + "\n</body>", 1) if "</body>" in text else text + section
+    path.write_text(text, encoding="utf-8")

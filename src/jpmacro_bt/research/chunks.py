@@ -122,7 +122,7 @@ def _private_dir() -> Path:
 
 def register(spec: StrategySpec) -> str:
     """Remember ``spec`` in this process and return its source text, which tasks carry to the workers."""
-    source = spec.path.read_text(encoding="utf-8")
+    source = spec.source
     _SPECS.setdefault(_source_key(spec.id, source), spec)
     return source
 

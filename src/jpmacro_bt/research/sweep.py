@@ -360,6 +360,8 @@ def run_sweep(
     from jpmacro_bt.research import ledger, stats
 
     options.check(grid)
+    if options.executor != "local" and spec.path is None:
+        raise SweepError(f"{spec.id} is defined in this session, not in a file, so Dask workers cannot load it; use executor='local' or save it to a strategies folder")
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     plan = _plan(spec, grid, options)
