@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt.reports.compare import compare, write_comparison
+from jpmacro_bt.reports.compare import compare
+from jpmacro_bt.reports.compare_page import write_comparison
 from jpmacro_bt.reports.tearsheet import write_tearsheet
 from jpmacro_bt.reports.runs import load_run
 

@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from jpmacro_bt.cli import app
-from jpmacro_bt.reports.compare import compare, correlation, exposure_from_trades, log_ticks, monthly_returns, write_comparison
+from jpmacro_bt.reports.compare import compare, correlation, exposure_from_trades, monthly_returns
+from jpmacro_bt.reports.compare_page import log_ticks, write_comparison
 from jpmacro_bt.errors import ReportError
 from jpmacro_bt.engine.metrics import compute_metrics
 from jpmacro_bt.reports.runs import expand, load_run, scan

@@ -330,7 +330,7 @@ class Comparison:
 
     def save(self, out: str | Path) -> Path:
         """Write the comparison folder (``index.html``, ``metrics.csv``, ``correlation.csv``) atomically; return the page."""
-        from jpmacro_bt.reports.compare import write_comparison
+        from jpmacro_bt.reports.compare_page import write_comparison
 
         return write_comparison(self.comparison, Path(out), title=f"comparison of {len(self.comparison.entries)} runs")
 

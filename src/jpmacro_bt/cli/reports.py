@@ -94,7 +94,7 @@ def compare(
 
     from jpmacro_bt.reports.compare import command_line
     from jpmacro_bt.reports.compare import compare as build
-    from jpmacro_bt.reports.compare import write_comparison
+    from jpmacro_bt.reports.compare_page import write_comparison
     from jpmacro_bt.errors import ReportError
     from jpmacro_bt.reports.runs import expand, scan
 

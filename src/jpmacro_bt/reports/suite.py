@@ -137,7 +137,8 @@ def run_suite(
     or one strategy, everything runs in this process. ``on_start(ids, jobs)``
     and ``on_done(outcome)`` report progress.
     """
-    from jpmacro_bt.reports.compare import Problem, compare, render_into
+    from jpmacro_bt.reports.compare import Problem, compare
+    from jpmacro_bt.reports.compare_page import render_into
     from jpmacro_bt.reports.runs import load_run
 
     ids = strategy_ids(strategies_dir)

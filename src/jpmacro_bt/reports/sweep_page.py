@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Sequence
@@ -311,41 +312,33 @@ th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def render(result: SweepResult, *, oos_tearsheet: bool = False) -> str:
-    """The sweep page: self-contained HTML (inline SVG charts, no remote resource), every value escaped."""
-    import html
-
-    from matplotlib import rc_context
-
+def _header(result: SweepResult) -> list[str]:
     esc = html.escape
-    metric = result.options.metric
-    table = result.table
-    row = table.iloc[result.best]
-    swept = list(result.grid.names)
     index = result.best_returns.index
-    label = ", ".join(f"{k}={show(row[k])}" for k in swept) or "the only combination"
-    d = result.deflated
-    with rc_context({"svg.hashsalt": "jpmacro-bt", "svg.fonttype": "path", "font.size": 10}):
-        heat = _heatmap_svg(result)
-        dist = _distribution_svg(result)
-        wf_svg = _walkforward_svg(result)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(f'sweep {result.spec.id}')}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(f'Sweep: {result.spec.id}')}</h1><p class='claim'>{esc(result.spec.claim)}</p>",
         "<p class='meta'>" + esc(
-            f"{index[0]:%Y-%m-%d} .. {index[-1]:%Y-%m-%d}, {len(index):,} bars; {len(table):,} combinations of "
+            f"{index[0]:%Y-%m-%d} .. {index[-1]:%Y-%m-%d}, {len(index):,} bars; {len(result.table):,} combinations of "
             + ("; ".join(f"{k} ({len(v)} values: {show(v[0])} .. {show(v[-1])})" for k, v in result.grid.swept.items()) or "the defaults")
             + (f"; fixed: {', '.join(f'{k}={show(v)}' for k, v in result.grid.fixed.items())}" if result.grid.fixed else "")
-            + f"; ranked by {metric_label(metric)}; sweep {result.id}"
+            + f"; ranked by {metric_label(result.options.metric)}; sweep {result.id}"
         ) + "</p>",
     ]
     if result.warnings:
         parts.append("<div class='warn'><b>Warnings</b><ul>" + "".join(f"<li>{esc(w)}</li>" for w in result.warnings) + "</ul></div>")
-    sharpe_txt = format_metric("sharpe", row["sharpe"])
+    return parts
+
+
+def _cards(result: SweepResult) -> str:
+    esc = html.escape
+    metric, table, d = result.options.metric, result.table, result.deflated
+    row = table.iloc[result.best]
+    label = ", ".join(f"{k}={show(row[k])}" for k in result.grid.names) or "the only combination"
     cards = [
         ("best combination", label, f"{metric_label(metric)} {format_metric(metric, row[metric])}; rank 1 of {len(table):,}"),
-        ("Sharpe of the best", f"{sharpe_txt}", f"trials on this strategy: {result.trials:,} (this sweep: {result.trials_in_sweep:,})"),
+        ("Sharpe of the best", format_metric("sharpe", row["sharpe"]), f"trials on this strategy: {result.trials:,} (this sweep: {result.trials_in_sweep:,})"),
         ("deflated Sharpe ratio", f"{d.dsr:.2f}" if math.isfinite(d.dsr) else "-",
          f"P(true Sharpe > 0) after {d.n_trials:,} trials; luck alone reaches {format_metric('sharpe', d.threshold * math.sqrt(result.periods))}"),
         ("probability of backtest overfitting", "-" if result.pbo is None else f"{result.pbo.pbo:.0%}",
@@ -356,41 +349,48 @@ def render(result: SweepResult, *, oos_tearsheet: bool = False) -> str:
         cards.append((f"{b.level:.0%} bootstrap intervals", f"Sharpe {format_metric('sharpe', b.sharpe[0])} .. {format_metric('sharpe', b.sharpe[1])}",
                       f"CAGR {format_metric('cagr', b.cagr[0])} .. {format_metric('cagr', b.cagr[1])}; {b.samples:,} resamples of {b.block}-bar blocks"))
     cards.append(("trades of the best", format_metric("trades", row["trades"]), f"win rate {format_metric('win_rate', row['win_rate'])}, exposure {format_metric('exposure', row['exposure'])}"))
-    parts.append("<div class='cards'>" + "".join(
+    return "<div class='cards'>" + "".join(
         f"<div class='card'><div class='k'>{esc(k)}</div><div class='v'>{esc(v)}</div><div class='s'>{esc(s)}</div></div>" for k, v, s in cards
-    ) + "</div>")
-    if heat is not None:
-        parts.append(f"<h2>{esc(metric_label(metric))} over the grid</h2><div class='fig'>{heat[1]}</div>")
-    if dist is not None:
-        parts.append(f"<h2>Distribution of {esc(metric_label(metric))}</h2><div class='fig'>{dist}</div>")
-    top = table.sort_values("rank").head(result.options.top)
+    ) + "</div>"
+
+
+def _top(result: SweepResult) -> list[str]:
+    metric, swept = result.options.metric, list(result.grid.names)
+    top = result.table.sort_values("rank").head(result.options.top)
     shown = ["rank", *swept, *METRICS]
-    parts.append(f"<h2>Top {len(top)} by {esc(metric_label(metric))}</h2>")
-    parts.append(_table_html(
+    return [f"<h2>Top {len(top)} by {html.escape(metric_label(metric))}</h2>", _table_html(
         [metric_label(c) for c in shown],
         [[str(int(r["rank"])), *(show(r[k]) for k in swept), *(format_metric(k, r[k]) for k in METRICS)] for _, r in top.iterrows()],
         [True, *([False] * len(swept)), *([True] * len(METRICS))],
+    )]
+
+
+def _walk_forward(result: SweepResult, wf_svg: str | None, oos_tearsheet: bool) -> list[str]:
+    esc = html.escape
+    wf, swept = result.walk_forward, list(result.grid.names)
+    parts = [f"<h2>Walk-forward ({len(wf.folds)} {esc(wf.mode)} folds, chosen in sample by {esc(metric_label(wf.metric))})</h2>"]
+    parts.append("<p>" + esc(
+        f"Over the {len(wf.paired)} of {len(wf.folds)} folds with a {metric_label(wf.metric)} both in and out of sample, the chosen parameters averaged "
+        f"{format_metric(wf.metric, wf.is_mean)} in sample and {format_metric(wf.metric, wf.oos_mean)} out of sample"
+        + (f" (efficiency {wf.efficiency:.2f})" if math.isfinite(wf.efficiency) else "")
+        + f"; {wf.worse} of them did worse out of sample. Stitched out of sample: Sharpe {format_metric('sharpe', wf.oos_metrics['sharpe'])}, "
+        f"CAGR {format_metric('cagr', wf.oos_metrics['cagr'])}, max drawdown {format_metric('max_drawdown', wf.oos_metrics['max_drawdown'])}, "
+        f"{int(wf.oos_metrics['trades'])} trades."
+    ) + (" <a href='oos_tearsheet.html'>Out-of-sample tearsheet</a>." if oos_tearsheet else "") + "</p>")
+    if wf_svg:
+        parts.append(f"<div class='fig'>{wf_svg}</div>")
+    parts.append(_table_html(
+        ["fold", "in sample", "out of sample", "chosen", f"{metric_label(wf.metric)} in", f"{metric_label(wf.metric)} out", "trades out"],
+        [[str(f.number), f"{f.split.is_start:%Y-%m-%d} .. {f.split.is_end:%Y-%m-%d}", f"{f.split.oos_start:%Y-%m-%d} .. {f.split.oos_end:%Y-%m-%d}",
+          ", ".join(f"{k}={show(f.chosen[k])}" for k in swept) + (" (default: nothing traded in sample)" if f.fallback else ""),
+          format_metric(wf.metric, f.is_value), format_metric(wf.metric, f.oos_value), str(f.oos_trades)] for f in wf.folds],
+        [True, False, False, False, True, True, True],
     ))
-    wf = result.walk_forward
-    if wf is not None:
-        parts.append(f"<h2>Walk-forward ({len(wf.folds)} {esc(wf.mode)} folds, chosen in sample by {esc(metric_label(wf.metric))})</h2>")
-        parts.append("<p>" + esc(
-            f"Over the {len(wf.paired)} of {len(wf.folds)} folds with a {metric_label(wf.metric)} both in and out of sample, the chosen parameters averaged "
-            f"{format_metric(wf.metric, wf.is_mean)} in sample and {format_metric(wf.metric, wf.oos_mean)} out of sample"
-            + (f" (efficiency {wf.efficiency:.2f})" if math.isfinite(wf.efficiency) else "")
-            + f"; {wf.worse} of them did worse out of sample. Stitched out of sample: Sharpe {format_metric('sharpe', wf.oos_metrics['sharpe'])}, "
-            f"CAGR {format_metric('cagr', wf.oos_metrics['cagr'])}, max drawdown {format_metric('max_drawdown', wf.oos_metrics['max_drawdown'])}, "
-            f"{int(wf.oos_metrics['trades'])} trades."
-        ) + (" <a href='oos_tearsheet.html'>Out-of-sample tearsheet</a>." if oos_tearsheet else "") + "</p>")
-        if wf_svg:
-            parts.append(f"<div class='fig'>{wf_svg}</div>")
-        parts.append(_table_html(
-            ["fold", "in sample", "out of sample", "chosen", f"{metric_label(wf.metric)} in", f"{metric_label(wf.metric)} out", "trades out"],
-            [[str(f.number), f"{f.split.is_start:%Y-%m-%d} .. {f.split.is_end:%Y-%m-%d}", f"{f.split.oos_start:%Y-%m-%d} .. {f.split.oos_end:%Y-%m-%d}",
-              ", ".join(f"{k}={show(f.chosen[k])}" for k in swept) + (" (default: nothing traded in sample)" if f.fallback else ""),
-              format_metric(wf.metric, f.is_value), format_metric(wf.metric, f.oos_value), str(f.oos_trades)] for f in wf.folds],
-            [True, False, False, False, True, True, True],
-        ))
+    return parts
+
+
+def _notes(result: SweepResult) -> str:
+    d = result.deflated
     notes = [
         f"Deflated Sharpe ratio (Bailey and López de Prado 2014): the probability that the best combination's true Sharpe ratio is above zero, "
         f"given that it was picked among {d.n_trials:,} distinct trials on this strategy in the trial ledger (variance of their Sharpe ratios "
@@ -402,6 +402,27 @@ def render(result: SweepResult, *, oos_tearsheet: bool = False) -> str:
         f"Files: metrics.csv and metrics.parquet (every combination), summary.json, manifest.json. Ran in {result.seconds:,.1f} s "
         f"in {result.chunks} chunk(s) of up to {result.chunk_size:,} combinations ({result.options.executor} executor).",
     ]
-    parts.append("<h2>Notes</h2>" + "".join(f"<p class='note'>{esc(n)}</p>" for n in notes))
+    return "<h2>Notes</h2>" + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes)
+
+
+def render(result: SweepResult, *, oos_tearsheet: bool = False) -> str:
+    """The sweep page: self-contained HTML (inline SVG charts, no remote resource), every value escaped."""
+    from matplotlib import rc_context
+
+    esc = html.escape
+    metric = result.options.metric
+    with rc_context({"svg.hashsalt": "jpmacro-bt", "svg.fonttype": "path", "font.size": 10}):
+        heat = _heatmap_svg(result)
+        dist = _distribution_svg(result)
+        wf_svg = _walkforward_svg(result)
+    parts = [*_header(result), _cards(result)]
+    if heat is not None:
+        parts.append(f"<h2>{esc(metric_label(metric))} over the grid</h2><div class='fig'>{heat[1]}</div>")
+    if dist is not None:
+        parts.append(f"<h2>Distribution of {esc(metric_label(metric))}</h2><div class='fig'>{dist}</div>")
+    parts.extend(_top(result))
+    if result.walk_forward is not None:
+        parts.extend(_walk_forward(result, wf_svg, oos_tearsheet))
+    parts.append(_notes(result))
     parts.append("</body></html>")
     return "\n".join(parts)
