@@ -250,3 +250,30 @@ def test_a_page_that_loads_a_remote_script_is_caught(browser, tmp_path):
     page = Page(browser, page_file.as_uri())
     with pytest.raises(AssertionError, match=r"network requests: \['https://cdn\.example\.com/plot\.js'\]"):
         page.assert_offline()
+
+
+def test_the_tearsheet_shows_the_trades_and_events(browser, tmp_path):
+    """A run's tearsheet ends with the traded price, its entries and exits, the calendar's hikes and the trade table."""
+    from datetime import date
+
+    from jpmacro_bt.catalog import find
+    from jpmacro_bt.engine.run import RunSettings, run_strategy
+    from jpmacro_bt.reports.runfolder import write_run
+
+    from .conftest import make_market
+
+    spec = find("boj_hike_long_jpy")
+    # USDJPY from 2023 through 2025 holds four BoJ hikes (2024-03-19, 2024-07-31, 2025-01-24, 2025-12-19).
+    market = make_market(["USDJPY"], start="2023-01-02", end="2025-12-31")
+    result = run_strategy(spec, spec.build({"hold_days": "5"}), RunSettings(start=date(2023, 1, 2)), data=market)
+    folder = write_run(result, tmp_path, argv=["jpmacro-bt", "run", "boj_hike_long_jpy"])
+    page = Page(browser, (folder / "tearsheet.html").as_uri())
+    page.assert_offline()
+    assert page.errors == []
+    sizes = page.js(SVG_SIZES % "#jpmacro-trades svg")
+    assert len(sizes) == 1 and sizes[0][0] > 600 and sizes[0][1] > 200 and sizes[0][2] > 10, sizes
+    rows = page.js("Array.from(document.querySelectorAll('#jpmacro-trades tbody tr')).map(r => r.cells[2].textContent)")
+    assert rows == ["2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19"] == list(result.trades["entry_date"])
+    # The legend names the hikes drawn on the price and the trade markers.
+    legend = page.js("Array.from(document.querySelectorAll('#jpmacro-trades svg text')).map(t => t.textContent).join(' ')")
+    assert "hike (boj" in legend and "short entry" in legend and "short exit" in legend, legend

@@ -124,7 +124,8 @@ def write_tearsheet(
         plt.close("all")
     text = path.read_text(encoding="utf-8")
     # quantstats labels CAGR with U+FE6A SMALL PERCENT SIGN, which common fonts lack.
-    text = _REMOTE_LINK.sub("", text).replace("\ufe6a", "%")
+    # quantstats' template calls save() on load, a function it never defines: an error in every browser console.
+    text = _REMOTE_LINK.sub("", text).replace("\ufe6a", "%").replace('<body onload="save()">', "<body>")
     if section:
         text = text.replace("</body>", section + "\n</body>", 1) if "</body>" in text else text + section
     path.write_text(text, encoding="utf-8")

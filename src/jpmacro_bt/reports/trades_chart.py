@@ -88,15 +88,17 @@ def trades_svg(prices: pd.DataFrame, trades: pd.DataFrame, markers: Sequence[Mar
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9.5, 3.6), dpi=100)
-    try:
-        trades_axes(ax, prices, trades, markers)
-        ax.set_title(title, fontsize=10)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg")
-    finally:
-        plt.close(fig)
+    # Text stays text (selectable, searchable), and the SVG is the same bytes for the same run.
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "jpmacro-bt"}):
+        fig, ax = plt.subplots(figsize=(9.5, 3.6), dpi=100)
+        try:
+            trades_axes(ax, prices, trades, markers)
+            ax.set_title(title, fontsize=10)
+            fig.tight_layout()
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        finally:
+            plt.close(fig)
     text = re.sub(r"^.*?(?=<svg)", "", buf.getvalue(), flags=re.S)
     return re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
 
