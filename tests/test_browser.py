@@ -276,4 +276,4 @@ def test_the_tearsheet_shows_the_trades_and_events(browser, tmp_path):
     assert rows == ["2024-03-19", "2024-07-31", "2025-01-24", "2025-12-19"] == list(result.trades["entry_date"])
     # The legend names the hikes drawn on the price and the trade markers.
     legend = page.js("Array.from(document.querySelectorAll('#jpmacro-trades svg text')).map(t => t.textContent).join(' ')")
-    assert "hike (boj" in legend and "short entry" in legend and "short exit" in legend, legend
+    assert "boj hike" in legend and "short entry" in legend and "short exit" in legend, legend

@@ -19,6 +19,7 @@ __all__ = ["Marker", "event_markers", "trades_axes", "trades_html", "trades_svg"
 # Decisions drawn on the price: a change of policy, not the holds between them.
 _EVENT_COLORS = {"hike": "#d62728", "cut": "#2ca02c", "yen_buying": "#9467bd", "yen_selling": "#8c564b"}
 _OTHER_COLOR = "#7f7f7f"
+_STYLES = ("-", "--", ":", "-.")
 # Holds and small operational steps would bury the changes a strategy trades on.
 _NOT_DRAWN = frozenset({"hold", "unknown", "other", "other_policy_change"})
 _MAX_TABLE_ROWS = 500
@@ -56,10 +57,12 @@ def trades_axes(ax, prices: pd.DataFrame, trades: pd.DataFrame, markers: Sequenc
     """Draw ``prices`` on ``ax`` with each trade's entry (triangle) and exit (cross) and the event markers."""
     for name in prices.columns:
         ax.plot(prices.index, prices[name], lw=0.9, label=str(name))
+    # Colour says the decision, line style the calendar: a BoJ hike and an FOMC hike stay apart.
+    styles = {name: _STYLES[i % len(_STYLES)] for i, name in enumerate(dict.fromkeys(m.calendar for m in markers))}
     for m in markers:
-        ax.axvline(m.date, color=_color(m.decision), lw=0.8, alpha=0.55, zorder=0)
-    for decision in sorted({m.decision for m in markers}):
-        ax.plot([], [], color=_color(decision), lw=0.8, label=f"{decision} ({', '.join(sorted({m.calendar for m in markers if m.decision == decision}))})")
+        ax.axvline(m.date, color=_color(m.decision), ls=styles[m.calendar], lw=0.9, alpha=0.6, zorder=0)
+    for calendar, decision in sorted({(m.calendar, m.decision) for m in markers}):
+        ax.plot([], [], color=_color(decision), ls=styles[calendar], lw=0.9, label=f"{calendar} {decision.replace('_', ' ')}")
     if len(trades):
         _mark_trades(ax, prices, trades)
     ax.grid(alpha=0.3)
