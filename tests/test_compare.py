@@ -113,6 +113,60 @@ def test_scan_lists_runs_in_suites_too_newest_first_and_passes_over_pages(tmp_pa
         load_run(tmp_path / "sweep-20260105-000000")
 
 
+def _reports_with_links(tmp_path: Path) -> Path:
+    """alpha, a real run; beta-link, a link to a run outside; gamma, whose returns.csv links to a file
+    outside; suite-x, a real suite holding a link to a run outside; suite-y, a link to a suite outside."""
+    reports, outside = tmp_path / "reports", tmp_path / "elsewhere"
+    shutil.copytree(ALPHA, reports / "alpha")
+    shutil.copytree(BETA, outside / "beta")
+    (outside / "secret.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (reports / "beta-link").symlink_to(outside / "beta")
+    shutil.copytree(ALPHA, reports / "gamma")
+    (reports / "gamma" / "returns.csv").unlink()
+    (reports / "gamma" / "returns.csv").symlink_to(outside / "secret.txt")
+    (reports / "suite-x").mkdir()
+    (reports / "suite-x" / "suite.json").write_text("{}")
+    (reports / "suite-x" / "beta").symlink_to(outside / "beta")
+    shutil.copytree(reports / "suite-x", outside / "suite-y", symlinks=True)
+    (reports / "suite-y").symlink_to(outside / "suite-y")
+    return reports
+
+
+def test_scan_never_follows_a_link_out_of_the_reports_folder(tmp_path):
+    reports = _reports_with_links(tmp_path)
+    outside = tmp_path / "elsewhere"
+    runs, skipped = scan(reports)
+    assert [r.path.name for r in runs] == ["alpha"]
+    assert {s.path.relative_to(reports).as_posix(): s.reason for s in skipped} == {
+        "beta-link": f"{reports / 'beta-link'} is a symbolic link to {outside / 'beta'}; run folders are not read "
+        "through links, which may point anywhere: copy the run into the reports folder, or pass the folder itself",
+        "gamma": f"run folder {reports / 'gamma'}: returns.csv is a symbolic link to {outside / 'secret.txt'}; "
+        "a run's files are never read through links: re-run the backtest",
+        "suite-x/beta": f"{reports / 'suite-x' / 'beta'} is a symbolic link to {outside / 'beta'}; run folders are not "
+        "read through links, which may point anywhere: copy the run into the reports folder, or pass the folder itself",
+        "suite-y": f"{reports / 'suite-y'} is a symbolic link to {outside / 'suite-y'}; run folders are not read "
+        "through links, which may point anywhere: copy the run into the reports folder, or pass the folder itself",
+    }
+    # Named on the command line, a link is refused all the same.
+    runs, skipped = expand([reports / "beta-link", reports / "gamma", reports / "suite-y", reports / "alpha"])
+    assert [r.path.name for r in runs] == ["alpha"] and len(skipped) == 3
+
+
+def test_reports_and_compare_commands_skip_links_in_one_line_each(tmp_path):
+    reports = _reports_with_links(tmp_path)
+    listed = CliRunner().invoke(app, ["reports", "--reports-dir", str(reports)], env={"COLUMNS": "160"})
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stderr.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("skipped: ") for line in lines)
+    assert "returns.csv is a symbolic link to" in listed.stderr and "root:x" not in listed.output
+    assert "beta" not in listed.stdout
+    result = CliRunner().invoke(app, ["compare", str(reports / "gamma"), str(reports / "beta-link"), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "root:x" not in result.output
+    assert result.stderr.strip().endswith("ReportError: no run to compare: every folder named was skipped (reasons above)")
+    assert not (tmp_path / "c").exists()
+
+
 def test_scan_of_a_missing_folder_says_how_to_make_runs(tmp_path):
     with pytest.raises(ReportError, match=r"reports folder .*nowhere does not exist; run `jpmacro-bt run STRATEGY` first"):
         scan(tmp_path / "nowhere")

@@ -126,11 +126,17 @@ def load_market_data(
     source: str | None = None,
     data_dir: Path | None = None,
     offline: bool = False,
+    max_move: Mapping[str, float] | None = None,
 ) -> MarketData:
-    """Load every symbol, cut after ``end``; one error lists every symbol that failed."""
+    """Load every symbol, cut after ``end``; one error lists every symbol that failed.
+
+    Every series is checked as it loads (no repeated or future dates, values
+    of its kind, no move beyond its bound); ``max_move`` widens bounds by
+    symbol, asset class or ``"yield"`` (see :func:`jpmacro_bt.symbols.parse_max_move`).
+    """
     from jpmacro_bt.sources.resolve import load_many
 
-    loaded = load_many(list(symbols), source=source, data_dir=data_dir, offline=offline)
+    loaded = load_many(list(symbols), source=source, data_dir=data_dir, offline=offline, max_move=max_move)
     bars = {
         s: Bars(clip_range(b.frame, None, end, what=f"{s} ({b.source})"), b.source, b.upstream_id, b.close, b.origin)
         for s, b in loaded.items()

@@ -9,11 +9,26 @@ sources are tried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from jpmacro_bt.errors import DataError, did_you_mean
 
-__all__ = ["ASSET_CLASS_COSTS", "SYMBOLS", "Symbol", "get_symbol", "is_fx_pair"]
+__all__ = [
+    "ASSET_CLASS_COSTS",
+    "MAX_DAILY_MOVE",
+    "MAX_MOVE_ENV",
+    "SYMBOLS",
+    "VALUE_RANGE",
+    "Symbol",
+    "get_symbol",
+    "is_fx_pair",
+    "max_daily_move",
+    "move_limits",
+    "parse_max_move",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,8 @@ class Symbol:
     sources : source name -> upstream identifier, in fallback order.
     close : local time and IANA zone of a daily bar's close on the symbol's home
         market (``"15:00 Asia/Tokyo"``); a source may override it (the ECB fix).
+    negative : True for a price that has really closed at or below zero (WTI
+        futures settled at -37.63 on 2020-04-20); other prices must be positive.
     """
 
     name: str
@@ -37,6 +54,7 @@ class Symbol:
     description: str
     sources: dict[str, str] = field(default_factory=dict)
     close: str = "16:00 America/New_York"
+    negative: bool = False
 
     @property
     def default_source(self) -> str:
@@ -57,6 +75,31 @@ ASSET_CLASS_COSTS: dict[str, dict[str, float]] = {
     "crypto": {"fees": 0.001, "slippage": 0.0005, "borrow": 0.05},
     "macro": {"fees": 0.0, "slippage": 0.0, "borrow": 0.0},
 }
+
+# Data checks: a close outside its kind's range, or a move from one close to
+# the next beyond its bound, is taken for a data error (a decimal slip, an
+# unadjusted split, a price file saved under a yield's name, a 1e308 fill).
+# Prices (and levels) lie strictly inside the range; yields are percent.
+VALUE_RANGE: dict[str, tuple[float, float]] = {
+    "price": (0.0, 1e9),
+    "yield": (-5.0, 25.0),  # JGB2Y -0.37 (2016) .. UST 15.8 (1981); a bond or ETF price (~100) is outside
+    "level": (-1e12, 1e12),
+}
+
+# Largest believable daily move, with a margin over the largest seen: a price
+# may change by a factor 1 + bound either way (0.5: +50 % or -33 %); a yield
+# by bound percentage points. Keys: asset classes for prices, "yield" for
+# yields; levels (monthly holdings) are not checked. Over a gap of n business
+# days the bound grows with sqrt(n), as volatility does.
+MAX_DAILY_MOVE: dict[str, float] = {
+    "fx": 0.5,  # ECB crosses 1999-2026: at most +37 % (TRY, 2021-12-21)
+    "equity": 0.4,  # S&P 500 -20.5 % on 1987-10-19; Nikkei 225 -12.4 % on 2024-08-05
+    "rates": 0.25,  # TLT, IEF, SHY 2002-2026: at most +7.5 % (TLT, 2020-03-20)
+    "commodity": 0.75,  # WTI -33 % on 1991-01-17, +53 % on 2020-04-22
+    "crypto": 1.0,  # BTCUSD -37 % on 2020-03-12
+    "yield": 2.0,  # UST and JGB 1990-2026: at most 0.57 points (UST2Y, 2023-03-13)
+}
+MAX_MOVE_ENV = "JPMACRO_MAX_MOVE"  # "KEY=BOUND,...", as --max-move; overrides MAX_DAILY_MOVE
 
 _FX_CCYS = ("USD", "JPY", "EUR", "AUD", "MXN", "ZAR", "TRY", "GBP", "CHF", "CAD", "NZD", "BRL")
 
@@ -93,7 +136,10 @@ SYMBOLS: dict[str, Symbol] = {
         _s("GLD", "price", "commodity", "SPDR Gold Shares ETF", yahoo="GLD"),
         _s("FXY", "price", "fx", "Invesco CurrencyShares Japanese Yen ETF", yahoo="FXY"),
         _s("GOLD", "price", "commodity", "Gold, USD per troy ounce", close=LONDON_PM, yahoo="GC=F"),
-        _s("WTI", "price", "commodity", "WTI crude oil, USD per barrel", close=NYMEX, fred="DCOILWTICO", yahoo="CL=F"),
+        replace(
+            _s("WTI", "price", "commodity", "WTI crude oil, USD per barrel", close=NYMEX, fred="DCOILWTICO", yahoo="CL=F"),
+            negative=True,
+        ),
         _s("BTCUSD", "price", "crypto", "Bitcoin in US dollars", close=UTC_DAY, yahoo="BTC-USD", fred="CBBTCUSD"),
         _s("UST2Y", "yield", "rates", "US Treasury 2-year yield, percent", fred="DGS2"),
         _s("UST10Y", "yield", "rates", "US Treasury 10-year yield, percent", fred="DGS10", yahoo="^TNX"),
@@ -130,3 +176,64 @@ def get_symbol(name: str) -> Symbol:
         f"unknown symbol {name!r}{did_you_mean(name, SYMBOLS)}; "
         "`jpmacro-bt symbols` lists the known ones"
     )
+
+
+def _move_key(sym: Symbol) -> str | None:
+    if sym.kind == "yield":
+        return "yield"
+    return sym.asset_class if sym.kind == "price" and sym.asset_class in MAX_DAILY_MOVE else None
+
+
+def max_daily_move(sym: Symbol, limits: Mapping[str, float] | None = None) -> float | None:
+    """The bound on ``sym``'s daily move: ``limits`` by symbol, then by class, then :data:`MAX_DAILY_MOVE`.
+
+    None when the symbol's moves are not checked (levels); ``inf`` when switched off.
+    """
+    key = _move_key(sym)
+    if key is None:
+        return None
+    limits = limits or {}
+    return limits.get(sym.name, limits.get(key, MAX_DAILY_MOVE[key]))
+
+
+def parse_max_move(items: str | list[str] | tuple[str, ...], *, option: str = "--max-move") -> dict[str, float]:
+    """Bounds from ``"KEY=BOUND"`` items (comma-separated or a list): KEY a symbol, an asset class or
+    ``yield``; BOUND a fraction for prices (0.6: a factor 1.6 either way), points for yields, ``off`` for none.
+
+    Raises
+    ------
+    DataError
+        Naming the item that is not ``KEY=BOUND`` or has an unknown key or a bound that is not positive.
+    """
+    texts = [items] if isinstance(items, str) else list(items)
+    out: dict[str, float] = {}
+    for item in (part.strip() for text in texts for part in text.split(",")):
+        if not item:
+            continue
+        key, sep, value = (x.strip() for x in item.partition("="))
+        flag = f"{option}{' ' if option.startswith('-') else '='}"
+        example = f"write KEY=BOUND, e.g. {flag}USDJPY=0.6 (a factor 1.6 either way), yield=3 (points) or WTI=off"
+        if not sep or not key:
+            raise DataError(f"{option} {item!r} is not KEY=BOUND; {example}")
+        if key not in MAX_DAILY_MOVE:
+            try:
+                key = get_symbol(key).name
+            except DataError:
+                raise DataError(
+                    f"{option} {item!r}: {key!r} is neither a symbol nor one of {', '.join(MAX_DAILY_MOVE)}"
+                    f"{did_you_mean(key, [*MAX_DAILY_MOVE, *SYMBOLS])}; {example}"
+                ) from None
+        try:
+            bound = math.inf if value.lower() in ("off", "inf", "none") else float(value)
+        except ValueError:
+            bound = math.nan
+        if not bound > 0:  # also refuses nan
+            raise DataError(f"{option} {item!r}: the bound must be a number above 0 or off; {example}")
+        out[key] = bound
+    return out
+
+
+def move_limits(limits: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Bounds set in ``$JPMACRO_MAX_MOVE``, overridden key by key by ``limits``."""
+    env = os.environ.get(MAX_MOVE_ENV, "").strip()
+    return {**(parse_max_move(env, option=MAX_MOVE_ENV) if env else {}), **(limits or {})}

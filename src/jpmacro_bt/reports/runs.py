@@ -14,12 +14,18 @@ stays instant and imports no pandas); :meth:`Run.returns` and
 suite folders (``suite-<id>/<run-id>/``), newest first; comparison pages
 (``compare-<id>/``) and sweeps (``sweep-<id>/``) are not runs and are passed
 over.
+
+Nothing is read through a symbolic link: a run folder, a suite folder or a
+run file (``metrics.json``, ``returns.csv``, ...) that is a link could point
+anywhere on the machine, and its content would reach the page. Such a folder
+is skipped with the reason.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -71,9 +77,9 @@ class Run:
 
     @property
     def tearsheet(self) -> Path | None:
-        """The run's tearsheet, if it was written."""
+        """The run's tearsheet, if it was written (and is not a link)."""
         path = self.path / "tearsheet.html"
-        return path if path.is_file() else None
+        return path if path.is_file() and not path.is_symlink() else None
 
     @property
     def command(self) -> str:
@@ -85,6 +91,7 @@ class Run:
         import pandas as pd
 
         path = self.path / "returns.csv"
+        _refuse_links(self.path, "returns.csv")
         try:
             frame = pd.read_csv(path, dtype={"strategy": "float64", "benchmark": "float64"})
         except (ValueError, pd.errors.ParserError) as exc:
@@ -115,6 +122,7 @@ class Run:
         import pandas as pd
 
         path = self.path / "trades.csv"
+        _refuse_links(self.path, "trades.csv")
         try:
             frame = pd.read_csv(path, dtype={"entry_date": str, "exit_date": str, "status": str}, keep_default_na=False, na_values={"pnl": [""]})
         except pd.errors.EmptyDataError:
@@ -130,6 +138,35 @@ class Run:
 
     def _rerun(self) -> str:
         return _rerun_hint(self.manifest)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return "somewhere"
+    return target if target.isprintable() else repr(target)
+
+
+def _link_error(folder: Path, name: str | None = None) -> ReportError:
+    if name is None:
+        return ReportError(
+            f"{folder} is a symbolic link to {_link_target(folder)}; run folders are not read through links, "
+            "which may point anywhere: copy the run into the reports folder, or pass the folder itself"
+        )
+    return ReportError(
+        f"run folder {folder}: {name} is a symbolic link to {_link_target(folder / name)}; "
+        "a run's files are never read through links: re-run the backtest"
+    )
+
+
+def _refuse_links(folder: Path, *names: str) -> None:
+    """Raise when ``folder`` or one of its ``names`` is a symbolic link: it is never followed."""
+    if folder.is_symlink():
+        raise _link_error(folder)
+    for name in names:
+        if (folder / name).is_symlink():
+            raise _link_error(folder, name)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -194,6 +231,7 @@ def _params(strategy: dict[str, Any]) -> dict[str, Any]:
 def load_run(path: Path) -> Run:
     """Read and validate the run folder at ``path`` (JSON files only; see :meth:`Run.returns`)."""
     path = Path(path)
+    _refuse_links(path, *RUN_FILES)
     if not path.is_dir():
         what = "does not exist" if not path.exists() else "is a file, not a folder"
         raise ReportError(f"{path} {what}; pass a run folder such as reports/<run-id> (`jpmacro-bt reports` lists them)")
@@ -276,7 +314,7 @@ def expand(paths: list[Path]) -> tuple[list[Run], list[Skipped]]:
     seen: set[Path] = set()
     for path in paths:
         path = Path(path)
-        if path.is_dir() and is_suite(path):
+        if path.is_dir() and not path.is_symlink() and is_suite(path):
             inner, bad = _scan_suite(path)
             candidates: list[Run | Skipped] = [*inner, *bad]
         else:
@@ -294,6 +332,7 @@ def expand(paths: list[Path]) -> tuple[list[Run], list[Skipped]]:
 
 
 def _children(folder: Path) -> list[Path]:
+    """Visible sub-folders, and links to folders (which :func:`load_run` refuses, so they are named)."""
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -322,6 +361,9 @@ def scan(reports_dir: Path) -> tuple[list[Run], list[Skipped]]:
     runs: list[Run] = []
     skipped: list[Skipped] = []
     for child in _children(reports_dir):
+        if child.is_symlink():
+            skipped.append(Skipped(child, str(_link_error(child))))
+            continue
         if is_suite(child):
             inner, bad = _scan_suite(child)
             runs += inner

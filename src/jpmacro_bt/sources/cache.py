@@ -14,8 +14,11 @@ Each file is written to a temporary file in the same folder, flushed to disk
 old file or the new one, never half of one. The sidecar is written after the
 data and is the entry's commit record: data without a sidecar is ignored, and
 a crash between the two leaves a sidecar whose checksum no longer matches,
-which :meth:`Cache.get` reports (the caller refetches). Reading checks the
-row count and the SHA-256 of the data (:func:`~jpmacro_bt.sources.base.data_sha256`).
+which :meth:`Cache.get` reports (the caller refetches). Reading checks every
+field of the sidecar (types, dates, the bar close's zone; it must record the
+entry it sits beside), then the row count and the SHA-256 of the data
+(:func:`~jpmacro_bt.sources.base.data_sha256`); a sidecar that fails is a
+corrupt entry like a bad checksum: fetched again, or an error when offline.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import urllib.parse
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,7 +41,7 @@ import pyarrow.parquet as pq
 
 from jpmacro_bt.errors import SourceError
 from jpmacro_bt.paths import cache_dir
-from jpmacro_bt.sources.base import Bars, data_sha256
+from jpmacro_bt.sources.base import Bars, data_sha256, parse_close
 
 __all__ = ["CACHE_ENV", "FORMAT", "Cache", "cache_dir", "merge_tail", "overlap_agrees"]
 
@@ -101,6 +105,54 @@ def _parse_utc(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _refetch(source: str, symbol: Any) -> str:
+    name = symbol if isinstance(symbol, str) and symbol else "SYMBOL"
+    if source == "csv":
+        return f"import the file again (`jpmacro-bt data fetch {name} --data-dir DIR`)"
+    return f"fetch again (`jpmacro-bt data fetch {name}`)"
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_REQUIRED = ("format", "source", "upstream_id", "symbol", "start", "end", "fetched_at", "rows", "sha256", "close", "origin")
+
+
+def _meta_problem(meta: Any, where: tuple[str, str], now: datetime) -> str | None:
+    """What is wrong with a sidecar's fields, or None: it records the entry at ``where`` (source, id),
+    as :meth:`Cache.put` writes it. The checksum covers the data only, so the fields are checked here."""
+    if not isinstance(meta, dict):
+        return f"a JSON {type(meta).__name__}, not an object"
+    missing = [k for k in _REQUIRED if k not in meta]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    text = [k for k in _REQUIRED if k not in ("format", "rows") and not isinstance(meta[k], str)]
+    if text:
+        return f"{text[0]} is {meta[text[0]]!r}, not text"
+    if meta["format"] != FORMAT or isinstance(meta["format"], bool):
+        return f"format {meta['format']!r}, this version writes {FORMAT}"
+    if (meta["source"], meta["upstream_id"]) != where:
+        return f"it records {meta['source']}:{meta['upstream_id']}, not {where[0]}:{where[1]}"
+    if not isinstance(meta["rows"], int) or isinstance(meta["rows"], bool) or meta["rows"] < 1:
+        return f"rows is {meta['rows']!r}, not a count of rows"
+    if not _SHA256.fullmatch(meta["sha256"]):
+        return f"sha256 is {meta['sha256']!r}, not a SHA-256 digest"
+    for key in ("start", "end"):
+        try:
+            date.fromisoformat(meta[key])
+        except ValueError:
+            return f"{key} is {meta[key]!r}, not a YYYY-MM-DD date"
+    try:
+        fetched = _parse_utc(meta["fetched_at"])
+    except ValueError:
+        return f"fetched_at is {meta['fetched_at']!r}, not an ISO time"
+    if fetched > now + timedelta(days=1):
+        return f"fetched_at {meta['fetched_at']!r} is in the future"
+    try:
+        parse_close(meta["close"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 class Cache:
     """The local series cache.
 
@@ -134,19 +186,19 @@ class Cache:
         return self._read_meta(meta_path)
 
     def _read_meta(self, meta_path: Path) -> dict[str, Any]:
+        """The sidecar at ``meta_path``, validated field by field (see :func:`_meta_problem`)."""
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            missing = {"source", "upstream_id", "rows", "sha256", "fetched_at"} - set(meta)
         except (OSError, ValueError, TypeError) as exc:
             raise SourceError(
                 f"cache: {meta_path} is unreadable or truncated ({exc}); delete it and fetch again "
                 "(`jpmacro-bt data fetch SYMBOL`)"
             ) from exc
-        if missing:
-            raise SourceError(
-                f"cache: {meta_path} lacks {', '.join(sorted(missing))}; delete it and fetch again "
-                "(`jpmacro-bt data fetch SYMBOL`)"
-            )
+        where = (urllib.parse.unquote(meta_path.parent.name), urllib.parse.unquote(meta_path.stem))
+        problem = _meta_problem(meta, where, self.clock())
+        if problem:
+            symbol = meta.get("symbol") if isinstance(meta, dict) else None
+            raise SourceError(f"cache: {meta_path} is damaged ({problem}); delete it and {_refetch(where[0], symbol)}")
         return meta
 
     def get(self, source: str, upstream_id: str) -> Bars | None:
@@ -162,7 +214,7 @@ class Cache:
         meta = self.info(source, upstream_id)
         if meta is None:
             return None
-        fix = f"delete {data_path.name} and fetch again (`jpmacro-bt data fetch {meta.get('symbol', 'SYMBOL')}`)"
+        fix = f"delete {data_path.name} and {_refetch(source, meta['symbol'])}"
         try:
             table = pq.read_table(data_path)
             frame = table.to_pandas().set_index("date")
@@ -178,7 +230,7 @@ class Cache:
                 f"({len(frame)} rows, {meta['rows']} recorded; checksum differs); {fix}"
             )
         origin = f"{data_path} (from {meta.get('origin') or source}, fetched {meta['fetched_at']})"
-        return Bars(frame, meta["source"], meta["upstream_id"], meta.get("close", ""), origin)
+        return Bars(frame, meta["source"], meta["upstream_id"], meta["close"], origin)
 
     def put(self, bars: Bars, symbol: str) -> Path:
         """Store ``bars`` for ``symbol``, replacing any older entry atomically; returns the data file."""

@@ -17,15 +17,19 @@ Accepted layouts (header names are matched case-insensitively):
     A FRED download; ``.`` marks a missing day.
 
 Missing cells (empty, ``.``, ``null``, ``NaN``, ``N/A``) become NaN and rows
-without a close are dropped. Dates must be ISO (``2024-01-31``, a time or
-offset after it is ignored: the date as written is the bar's local date) or
-``2024/1/31``.
+without a close are dropped; a date given twice is an error (which row is
+right cannot be told), as is an infinite close. Dates must be ISO
+(``2024-01-31``, a time or offset after it is ignored: the date as written is
+the bar's local date) or ``2024/1/31``.
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import stat
 from pathlib import Path
 from typing import ClassVar
 
@@ -35,7 +39,7 @@ import pandas as pd
 from jpmacro_bt.errors import SourceError, did_you_mean
 from jpmacro_bt.sources.base import Bars, to_bars
 
-__all__ = ["MISSING", "CsvDirSource", "parse_csv", "to_dates", "to_floats", "to_price_frame"]
+__all__ = ["MISSING", "CsvDirSource", "parse_csv", "read_regular", "to_dates", "to_floats", "to_price_frame"]
 
 MISSING = frozenset({"", ".", "null", "NaN", "nan", "NA", "N/A", "#N/A"})
 
@@ -133,7 +137,9 @@ def to_price_frame(raw: pd.DataFrame, *, adjusted: bool = True, series: str | No
             "use date,close[,open,high,low,volume], a Yahoo export or a FRED download"
         )
     frame.index = index
-    frame = frame.replace([np.inf, -np.inf], np.nan)
+    # An infinite close stays, to be refused by name (check_bars); elsewhere it only means "no value".
+    others = [c for c in frame.columns if c != "close"]
+    frame[others] = frame[others].replace([np.inf, -np.inf], np.nan)
     return to_bars(frame, what=what)
 
 
@@ -165,9 +171,18 @@ class CsvDirSource:
         """Where ``symbol``'s file is expected."""
         return self.data_dir / f"{symbol}.csv"
 
+    def check_dir(self) -> None:
+        """Raise :class:`SourceError` unless the folder exists: a mistyped --data-dir is never ignored."""
+        if not self.data_dir.is_dir():
+            what = "is not a folder" if self.data_dir.exists() else "does not exist"
+            raise SourceError(f"csv: data dir {self.data_dir} {what}; pass an existing folder to --data-dir")
+        if not os.access(self.data_dir, os.R_OK | os.X_OK):  # else every file in it would look absent
+            raise SourceError(f"csv: data dir {self.data_dir} cannot be read (permission denied); make it readable")
+
     def has(self, symbol: str) -> bool:
-        """True when ``data_dir/SYMBOL.csv`` exists."""
-        return self.path(symbol).is_file()
+        """True when anything is named ``SYMBOL.csv`` in the folder, even what cannot be read:
+        a file the user put there is read or refused by :meth:`load`, never passed over."""
+        return os.path.lexists(self.path(symbol))
 
     def load(self, upstream_id: str, *, close: str) -> Bars:
         """Read ``data_dir/UPSTREAM_ID.csv``; the bar close is the symbol's ``close``.
@@ -176,12 +191,12 @@ class CsvDirSource:
         ------
         SourceError
             When the folder or the file is missing (listing the CSV files that
-            are there) or the file cannot be parsed.
+            are there), is not a regular readable file (a folder, a pipe, a
+            broken or looping link) or cannot be parsed.
         """
         path = self.path(upstream_id)
-        if not self.data_dir.is_dir():
-            raise SourceError(f"csv: data dir {self.data_dir} does not exist; pass an existing folder to --data-dir")
-        if not path.is_file():
+        self.check_dir()
+        if not os.path.lexists(path):
             have = sorted(p.stem for p in self.data_dir.glob("*.csv"))
             listing = ", ".join(f"{h}.csv" for h in have[:30]) + (" ..." if len(have) > 30 else "") or "no CSV files"
             raise SourceError(
@@ -189,8 +204,58 @@ class CsvDirSource:
                 f"Add {upstream_id}.csv (date,close) or drop --data-dir"
             )
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_regular(path).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
             raise SourceError(f"csv: cannot read {path}: {exc}; save it as UTF-8 CSV") from exc
         frame = parse_csv(text, adjusted=self.adjusted, what=f"csv:{path}")
         return Bars(frame, self.name, upstream_id, close, str(path))
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
+
+
+def _not_regular(path: Path, mode: int) -> SourceError:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return SourceError(f"csv: {path} is {kind}, not a file; replace it with a CSV file (date,close) or remove it")
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file or a link to one; never blocks on a pipe.
+
+    Raises
+    ------
+    SourceError
+        For a folder, pipe, socket or device, a broken or looping link, or a
+        file that cannot be read, naming the path and the fix.
+    """
+    fix = "replace it with the CSV file itself or remove it"
+    try:
+        mode = path.stat().st_mode  # stat, not open: opening a FIFO would wait for a writer
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        # O_NONBLOCK: should the file be swapped for a pipe after the stat, open still returns at once.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        if not path.is_symlink():
+            raise SourceError(f"csv: {path} disappeared while being read; put it back, or drop --data-dir") from None
+        raise SourceError(f"csv: {path} is a link to {os.readlink(path)}, which does not exist; {fix}") from None
+    except PermissionError:
+        raise SourceError(f"csv: cannot read {path} (permission denied); make it readable (chmod u+r) or remove it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"csv: {path} is a symbolic link that loops; {fix}") from None
+        raise SourceError(f"csv: cannot read {path} ({exc.strerror}); {fix}") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise SourceError(f"csv: cannot read {path} ({exc.strerror}); {fix}") from None

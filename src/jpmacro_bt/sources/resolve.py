@@ -22,7 +22,13 @@ Order of preference for ``load_bars(symbol)``:
      are used with a :class:`~jpmacro_bt.errors.JpMacroWarning`.
    - ``offline=True`` uses the cache only, stale or not.
 
-When every source fails, one error lists each source's failure.
+When every source fails, one error lists each source's failure. What is
+found is then checked (:func:`~jpmacro_bt.sources.base.check_bars`): a
+series with rows dated in the future, impossible values or moves no market
+makes is an error, never passed on to another source; ``max_move`` (or
+``$JPMACRO_MAX_MOVE``) widens the bound on moves for a real one. A
+``SYMBOL.csv`` in ``data_dir`` that cannot be read (a folder, a pipe, a
+broken link) is an error too, never a reason to fall back to a download.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ import pandas as pd
 
 from jpmacro_bt.sources.cache import Cache, merge_tail, overlap_agrees
 from jpmacro_bt.errors import DataError, JpMacroError, JpMacroWarning, SourceError, did_you_mean
-from jpmacro_bt.symbols import Symbol, get_symbol
-from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.symbols import Symbol, get_symbol, move_limits
+from jpmacro_bt.sources.base import Bars, check_bars
 from jpmacro_bt.sources.csvdir import CsvDirSource
 from jpmacro_bt.sources.ecb import EcbSource
 from jpmacro_bt.sources.fred import FredSource
@@ -132,8 +138,9 @@ def load_bars(
     offline: bool = False,
     cache: Cache | None = None,
     fetchers: dict | None = None,
+    max_move: Mapping[str, float] | None = None,
 ) -> Bars:
-    """Bars of ``symbol`` from the first place that has them (see the module docstring).
+    """Bars of ``symbol`` from the first place that has them (see the module docstring), checked.
 
     Parameters
     ----------
@@ -143,17 +150,32 @@ def load_bars(
     offline : use the cache (and bundled ECB data) only, never the network.
     cache : the cache; default ``Cache()`` at :func:`~jpmacro_bt.sources.cache.cache_dir`.
     fetchers : per-source transport or source object (see :func:`make_source`); tests inject fakes.
+    max_move : bounds on daily moves by symbol, asset class or ``"yield"``, over those of
+        ``$JPMACRO_MAX_MOVE`` and :data:`~jpmacro_bt.symbols.MAX_DAILY_MOVE`
+        (see :func:`~jpmacro_bt.symbols.parse_max_move`).
 
     Raises
     ------
     DataError
-        For an unknown symbol or source, or, offline, when nothing is cached.
+        For an unknown symbol or source, a ``data_dir`` that is not a folder,
+        or, offline, when nothing is cached.
     SourceError
-        When every source tried failed; the message lists each failure.
+        When every source tried failed (the message lists each failure), or
+        the data fail :func:`~jpmacro_bt.sources.base.check_bars` (duplicate
+        or future dates, impossible values or moves).
     """
     sym = get_symbol(symbol)
+    limits = move_limits(max_move)
+    bars = _find_bars(sym, source=source, data_dir=data_dir, offline=offline, cache=cache, fetchers=fetchers)
+    return check_bars(bars, sym, max_move=limits)
+
+
+def _find_bars(
+    sym: Symbol, *, source: str | None, data_dir: Path | None, offline: bool, cache: Cache | None, fetchers: dict | None
+) -> Bars:
     if data_dir is not None:
         csv = CsvDirSource(data_dir)
+        csv.check_dir()
         if source == "csv" or (source is None and csv.has(sym.name)):
             return csv.load(sym.name, close=sym.close)
     if source == "csv":
@@ -204,6 +226,7 @@ def load_many(symbols: Iterable[str], **kwargs: Any) -> dict[str, Bars]:
     """
     out: dict[str, Bars] = {}
     failed: dict[str, str] = {}
+    kwargs["max_move"] = move_limits(kwargs.get("max_move"))  # a bad bound is one error, not one per symbol
     for symbol in dict.fromkeys(symbols):
         try:
             out[symbol] = load_bars(symbol, **kwargs)
@@ -215,9 +238,14 @@ def load_many(symbols: Iterable[str], **kwargs: Any) -> dict[str, Bars]:
     return out
 
 
-def import_csv(symbol: str, data_dir: Path, *, cache: Cache | None = None) -> Bars:
-    """Copy ``data_dir/SYMBOL.csv`` into the cache, so later runs find it without ``--data-dir``."""
+def import_csv(
+    symbol: str, data_dir: Path, *, cache: Cache | None = None, max_move: Mapping[str, float] | None = None
+) -> Bars:
+    """Copy ``data_dir/SYMBOL.csv`` into the cache, so later runs find it without ``--data-dir``.
+
+    The file is checked first (as by :func:`load_bars`): a file refused there is not imported.
+    """
     sym = get_symbol(symbol)
-    bars = CsvDirSource(data_dir).load(sym.name, close=sym.close)
+    bars = check_bars(CsvDirSource(data_dir).load(sym.name, close=sym.close), sym, max_move=move_limits(max_move))
     (cache if cache is not None else Cache()).put(bars, sym.name)
     return bars

@@ -8,6 +8,7 @@ the default imports ``yfinance`` only when called. Choices made explicit:
   ``progress=False``, ``actions=False``, one ticker, flat columns;
 - a timezone-aware index is converted to the exchange's zone and the bar keeps
   that local date (never the UTC date, which would move Tokyo bars a day back);
+  a date Yahoo lists twice keeps its later row (the live bar can repeat);
 - an empty frame, a frame that misses the requested range, or a rate limit
   after the retries raise :class:`~jpmacro_bt.errors.SourceError` naming the
   ticker and the range; rate limits and connection errors are retried with
@@ -170,7 +171,8 @@ def to_yahoo_frame(raw: pd.DataFrame, *, adjusted: bool, zone: str, what: str) -
     if index.tz is not None:
         index = index.tz_convert(zone).tz_localize(None)
     out.index = index
-    return to_bars(out, what=what)
+    # Yahoo may list the live bar twice (once as of now, once as the day's row): the later row is the newer.
+    return to_bars(out, what=what, duplicates="last")
 
 
 def to_fx_bars(frame: pd.DataFrame) -> pd.DataFrame:
