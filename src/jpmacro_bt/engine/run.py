@@ -58,6 +58,8 @@ class RunSettings:
     source: str | None = None
     data_dir: Path | None = None
     offline: bool = False
+    # Daily moves allowed beyond the defaults, by symbol, asset class or "yield" (symbols.parse_max_move).
+    max_move: dict[str, float] | None = None
 
     def costs_for(self, strategy: Strategy, close: pd.Series | pd.DataFrame) -> tuple[Any, Any, Any]:
         """(fees, slippage, borrow) for trading ``close``: per asset symbol when its
@@ -177,7 +179,9 @@ def prepare(needs: Sequence[str], calendars: tuple[str, ...], settings: RunSetti
     """
     check_range(settings)
     if data is None:
-        data = load_market_data(list(needs), end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline)
+        data = load_market_data(
+            list(needs), end=settings.end, source=settings.source, data_dir=settings.data_dir, offline=settings.offline, max_move=settings.max_move
+        )
     elif settings.end:
         data = data.truncate(settings.end)
     events = load_events()
