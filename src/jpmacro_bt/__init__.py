@@ -5,6 +5,8 @@
     import jpmacro_bt as jb
     r = jb.run("boj_hike_long_jpy", hold_days=10, start="2016-01-01")
     r.stats(); r.trades; r.plot(); r.save()
+    jb.study("boj:hike", asset="USDJPY").summary
+    jb.claims(data_dir="market/").table
 
 The public names load on first use, so ``import jpmacro_bt`` (and the CLI's
 ``--help``) stays instant; pandas, vectorbt and quantstats come in only when a
@@ -39,6 +41,12 @@ _LAZY = {
     "Result": "api",
     "SweepRun": "api",
     "Comparison": "api",
+    "study": "research.studies",
+    "Study": "research.studies",
+    "select_events": "research.studies",
+    "claims": "research.claims",
+    "Scorecard": "research.claims",
+    "load_claims": "research.claims",
     "Signals": "strategy",
     "Strategy": "strategy",
     "hold_for": "strategy",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from jpmacro_bt.cli import data, reports, run, sweep
+from jpmacro_bt.cli import data, reports, research, run, sweep
 from jpmacro_bt.errors import JpMacroError
 
 __all__ = ["app", "main"]
@@ -38,7 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for _module in (run, data, reports, sweep):
+for _module in (run, data, reports, sweep, research):
     _module.register(app)
 
 

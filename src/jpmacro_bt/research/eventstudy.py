@@ -49,23 +49,27 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from jpmacro_bt.data import bar_close_times
 from jpmacro_bt.errors import DataError, JpMacroError, did_you_mean
 from jpmacro_bt.events import Event, EventCalendar, tradable_positions
+from jpmacro_bt.research.eventstats import (
+    bootstrap_bands,
+    horizon_tests,
+    minimum_detectable_effect,
+    placebo_tests,
+)
 
 __all__ = ["KINDS", "EventStudy", "StudySettings", "event_study", "minimum_detectable_effect", "parse_window"]
 
 KINDS = {"price": "fraction", "yield": "bp"}  # kind -> unit of its moves
 _EXPECTED = ("mean", "zero")
-_BOOT_CHUNK = 4_000_000  # floats per bootstrap chunk, so memory stays bounded
 
 EventTimes = pd.Series | pd.DatetimeIndex | EventCalendar | Iterable[pd.Timestamp | datetime | Event]
 
@@ -175,53 +179,12 @@ def parse_window(window: str | tuple[int, int]) -> tuple[int, int]:
     return first, last
 
 
-def minimum_detectable_effect(n: int, sd: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest true mean a two-sided one-sample t-test of size ``alpha`` detects with probability ``power``.
-
-    Solves ``P(|T| > t_crit) = power`` for the noncentrality ``d * sqrt(n)`` of a
-    noncentral t with ``n - 1`` degrees of freedom; returns ``d * sd`` in the
-    unit of ``sd``.
-
-    Raises
-    ------
-    JpMacroError
-        ``n < 2``, a negative ``sd``, or not ``0 < alpha < power < 1``.
-    """
-    if n < 2 or not sd >= 0 or not 0 < alpha < power < 1:
-        raise JpMacroError(f"minimum_detectable_effect needs n >= 2, sd >= 0 and 0 < alpha < power < 1; got n={n}, sd={sd}, alpha={alpha}, power={power}")
-    df, root_n = n - 1, math.sqrt(n)
-    crit = stats.t.ppf(1 - alpha / 2, df)
-
-    def shortfall(d: float) -> float:
-        # P(T < -crit | nc) as P(T > crit | -nc): scipy's lower tail turns NaN for large nc.
-        return float(stats.nct.sf(crit, df, d * root_n) + stats.nct.sf(crit, df, -d * root_n) - power)
-
-    upper = (crit + stats.norm.ppf(power)) / root_n
-    while shortfall(upper) < 0:  # the normal approximation undershoots for small n
-        upper *= 2
-    return float(optimize.brentq(shortfall, 0.0, upper, xtol=1e-12)) * sd
-
-
 def event_study(
-    close: pd.Series,
-    events: EventTimes,
-    *,
-    kind: str,
-    bar_close: str | pd.Series | pd.DatetimeIndex | None = None,
-    window: str | tuple[int, int] = (-10, 20),
-    horizons: Sequence[int] = (1, 5, 20),
-    labels: Sequence[str] | None = None,
-    name: str = "event",
-    others: Mapping[str, EventTimes] | None = None,
-    exclude_contaminated: bool = False,
-    expected: str = "mean",
-    level: float = 0.95,
-    power: float = 0.8,
-    n_boot: int = 2000,
-    n_placebo: int = 10_000,
-    max_lag_days: float = 10.0,
-    seed: int = 0,
-) -> EventStudy:
+    close: pd.Series, events: EventTimes, *, kind: str, bar_close: str | pd.Series | pd.DatetimeIndex | None = None,
+    window: str | tuple[int, int] = (-10, 20), horizons: Sequence[int] = (1, 5, 20), labels: Sequence[str] | None = None,
+    name: str = "event", others: Mapping[str, EventTimes] | None = None, exclude_contaminated: bool = False, expected: str = "mean",
+    level: float = 0.95, power: float = 0.8, n_boot: int = 2000, n_placebo: int = 10_000, max_lag_days: float = 10.0, seed: int = 0,
+) -> EventStudy:  # fmt: skip
     """Measure an asset's moves around events and test them (see the module docstring for conventions).
 
     Parameters
@@ -265,32 +228,39 @@ def event_study(
     values, index, times = _bars(close, bar_close, kind)
     ev_times, ev_labels = _events(events, labels)
     n = len(values)
-    bar_ns = times.as_unit("ns").asi8
     pos = _positions(ev_times, times)
-    reasons = _reasons(pos, ev_times, bar_ns, index, first, last, max_lag_days)
-
+    reasons = _reasons(pos, ev_times, times.as_unit("ns").asi8, index, first, last, max_lag_days)
     others = dict(others or {})
     other_marks = [(q, f"{cal} {d}") for cal, obj in others.items() for q, d in _mapped(obj, times, f"others[{cal!r}]")]
-    own_marks = [(int(p), f"{name} {lab}") for p, lab in zip(pos, ev_labels)]
-    hits = _overlaps(pos, n, first, last, own_marks, other_marks)
-    contaminated = [bool(h) for h in hits]
+    hits = _overlaps(pos, n, first, last, [(int(p), f"{name} {lab}") for p, lab in zip(pos, ev_labels)], other_marks)
     if exclude_contaminated:
         reasons = [r or (f"contaminated by {'; '.join(h)}" if h else "") for r, h in zip(reasons, hits)]
-    used = np.array([r == "" for r in reasons], dtype=bool)
-
     blocked = [p for p in pos if p < n] + ([q for q, _ in other_marks] if exclude_contaminated else [])
-    mu = _expected_daily(values, kind, blocked, first, last) if expected == "mean" else 0.0
+    settings = StudySettings(
+        name=name, kind=kind, unit=KINDS[kind], window=(first, last), horizons=hs, expected=expected, expected_daily=0.0, level=level,
+        power=power, n_boot=n_boot, n_placebo=n_placebo, seed=seed, exclude_contaminated=exclude_contaminated, max_lag_days=max_lag_days,
+        others=tuple(others), first_bar=_iso(index[0]), last_bar=_iso(index[-1]), n_bars=n, placebo_days=0,
+    )  # fmt: skip
+    return _measure(values, index, times, (ev_times, ev_labels, pos), reasons, hits, blocked, settings)
+
+
+def _measure(values, index, times, events, reasons: list[str], hits: list[list[str]], blocked: list[int], s: StudySettings) -> EventStudy:
+    """Moves, tests and bands of the usable events; ``s`` gains the expected daily move and the size of the placebo pool."""
+    ev_times, ev_labels, pos = events
+    n, (first, last), hs = len(values), s.window, s.horizons
+    used = np.array([r == "" for r in reasons], dtype=bool)
+    mu = _expected_daily(values, s.kind, blocked, first, last) if s.expected == "mean" else 0.0
     days = np.arange(first, last + 1)
-    expected_path = (1 + mu) ** (days + 1) - 1 if kind == "price" else (days + 1) * mu
-    paths = _moves(values, pos[used], days, kind) - expected_path
-    moves = paths[:, [h - 1 - first for h in hs]]
+    expected_path = (1 + mu) ** (days + 1) - 1 if s.kind == "price" else (days + 1) * mu
+    paths = _moves(values, pos[used], days, s.kind) - expected_path
+    at = [h - 1 - first for h in hs]
+    moves = paths[:, at]
 
     placebo_days = _placebo_days(n, blocked, first, last)
-    null = _moves(values, placebo_days, np.array(hs) - 1, kind) - expected_path[[h - 1 - first for h in hs]]
-    boot_rng, placebo_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    placebo = _placebo(null, moves.mean(axis=0) if len(moves) else None, len(moves), n_placebo, level, placebo_rng)
+    null = _moves(values, placebo_days, np.array(hs) - 1, s.kind) - expected_path[at]
+    boot_rng, placebo_rng = (np.random.default_rng(x) for x in np.random.SeedSequence(s.seed).spawn(2))
+    placebo = placebo_tests(null, moves.mean(axis=0) if len(moves) else None, len(moves), s.n_placebo, s.level, placebo_rng)
 
-    labels_used = [lab for lab, u in zip(ev_labels, used) if u]
     table = pd.DataFrame(
         {
             "label": ev_labels,
@@ -299,24 +269,19 @@ def event_study(
             "day0_close": pd.DatetimeIndex([times[p] if p < n else pd.NaT for p in pos], tz="UTC"),
             "used": used,
             "reason": reasons,
-            "contaminated": contaminated,
+            "contaminated": [bool(h) for h in hits],
             "contaminated_by": ["; ".join(h) for h in hits],
         }
         | {f"move_{h}": _scatter(moves[:, j], used) for j, h in enumerate(hs)}
     )
-    summary = pd.DataFrame([_horizon_row(h, moves[:, j], level, power, placebo[j] if placebo else None) for j, h in enumerate(hs)])
-    settings = StudySettings(
-        name=name, kind=kind, unit=KINDS[kind], window=(first, last), horizons=hs, expected=expected,
-        expected_daily=float(mu), level=level, power=power, n_boot=n_boot, n_placebo=n_placebo, seed=seed,
-        exclude_contaminated=exclude_contaminated, max_lag_days=max_lag_days, others=tuple(others),
-        first_bar=_iso(index[0]), last_bar=_iso(index[-1]), n_bars=n, placebo_days=len(placebo_days),
-    )  # fmt: skip
+    summary = pd.DataFrame([horizon_tests(h, moves[:, j], s.level, s.power, placebo[j] if placebo else None) for j, h in enumerate(hs)])
+    labels_used = [lab for lab, u in zip(ev_labels, used) if u]
     return EventStudy(
         events=table,
         paths=pd.DataFrame(paths.T, index=pd.Index(days, name="day"), columns=pd.Index(labels_used, dtype=object)),
         summary=summary,
-        bands=_bands(paths, days, level, n_boot, boot_rng),
-        settings=settings,
+        bands=bootstrap_bands(paths, days, s.level, s.n_boot, boot_rng),
+        settings=replace(s, expected_daily=float(mu), placebo_days=len(placebo_days)),
     )
 
 
@@ -521,88 +486,6 @@ def _placebo_days(n: int, blocked: Sequence[int], first: int, last: int) -> np.n
     # Day d's window [d + first, d + last] holds mark m exactly when m's reversed window [m - last, m - first] covers d.
     covered = _coverage(n, blocked, -last, -first)
     return d[covered[d] == 0]
-
-
-def _placebo(null: np.ndarray, observed, n_events: int, n_placebo: int, level: float, rng) -> list[dict] | None:
-    """Per horizon: placebo center, central range and two-sided p-value of the observed mean."""
-    if n_placebo == 0 or n_events == 0 or len(null) == 0:
-        return None
-    draws = rng.integers(0, len(null), size=(n_placebo, n_events))
-    out = []
-    for j in range(null.shape[1]):
-        means = null[:, j][draws].mean(axis=1)
-        center = float(null[:, j].mean())
-        dev = abs(float(observed[j]) - center)
-        extreme = np.count_nonzero(np.abs(means - center) >= dev - 1e-12 * max(1.0, dev))
-        lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-        out.append({"placebo_center": center, "placebo_lo": float(lo), "placebo_hi": float(hi), "placebo_pvalue": (1 + extreme) / (n_placebo + 1)})
-    return out
-
-
-# --- statistics --------------------------------------------------------------
-
-
-def _horizon_row(h: int, x: np.ndarray, level: float, power: float, placebo: dict | None) -> dict[str, Any]:
-    """The tests of one horizon's moves across events."""
-    nan = math.nan
-    n, n_up, n_down = len(x), int((x > 0).sum()), int((x < 0).sum())
-    row: dict[str, Any] = {
-        "horizon": h, "n": n, "mean": float(x.mean()) if n else nan, "median": float(np.median(x)) if n else nan,
-        "std": nan, "ci_lo": nan, "ci_hi": nan, "t_stat": nan, "t_pvalue": nan, "n_up": n_up, "n_down": n_down,
-        "sign_pvalue": float(stats.binomtest(n_up, n_up + n_down, 0.5).pvalue) if n_up + n_down else nan,
-        "wilcoxon_stat": nan, "wilcoxon_pvalue": nan, "placebo_center": nan, "placebo_lo": nan, "placebo_hi": nan,
-        "placebo_pvalue": nan, "mde": nan,
-    }  # fmt: skip
-    if placebo:
-        row.update(placebo)
-    if n >= 2 and np.ptp(x) > 0:
-        tt = stats.ttest_1samp(x, 0.0)
-        ci = tt.confidence_interval(level)
-        row.update(std=float(x.std(ddof=1)), ci_lo=float(ci.low), ci_hi=float(ci.high), t_stat=float(tt.statistic), t_pvalue=float(tt.pvalue))
-        row["mde"] = minimum_detectable_effect(n, row["std"], alpha=1 - level, power=power)
-    if n_up + n_down >= 2:
-        w = stats.wilcoxon(x[x != 0])
-        row.update(wilcoxon_stat=float(w.statistic), wilcoxon_pvalue=float(w.pvalue))
-    row["verdict"] = _verdict(row, 1 - level)
-    return row
-
-
-def _verdict(row: dict[str, Any], alpha: float) -> str:
-    """Tell "no evidence" from "evidence of no effect": the placebo p (else the t-test's) and the CI against the MDE."""
-    p = row["placebo_pvalue"] if not math.isnan(row["placebo_pvalue"]) else row["t_pvalue"]
-    if math.isnan(p) or math.isnan(row["mde"]):
-        return "too few events"
-    if p < alpha:
-        return "evidence of an effect"
-    if -row["mde"] < row["ci_lo"] and row["ci_hi"] < row["mde"]:
-        return "evidence of no effect as large as the MDE"
-    return "no evidence either way"
-
-
-def _bands(paths: np.ndarray, days: np.ndarray, level: float, n_boot: int, rng) -> pd.DataFrame:
-    """Mean and median paths with pointwise (percentile) and simultaneous (sup-t) bootstrap bands."""
-    n_ev, width = paths.shape
-    cols: dict[str, Any] = {"n": np.full(width, n_ev)}
-    est = {"mean": paths.mean(axis=0), "median": np.median(paths, axis=0)} if n_ev else {"mean": np.full(width, np.nan), "median": np.full(width, np.nan)}
-    boot = {k: np.full((n_boot, width), np.nan) for k in est}
-    resample = n_ev >= 2 and n_boot > 0
-    if resample:
-        idx = rng.integers(0, n_ev, size=(n_boot, n_ev))
-        step = max(1, _BOOT_CHUNK // (n_ev * width))
-        for s in range(0, n_boot, step):
-            sample = paths[idx[s : s + step]]
-            boot["mean"][s : s + step] = sample.mean(axis=1)
-            boot["median"][s : s + step] = np.median(sample, axis=1)
-    for k, centre in est.items():
-        lo = hi = sim_lo = sim_hi = np.full(width, np.nan)
-        if resample:
-            lo, hi = np.quantile(boot[k], [(1 - level) / 2, (1 + level) / 2], axis=0)
-            sd = boot[k].std(axis=0, ddof=1)
-            ok = sd > 0  # day -1 is 0 in every path
-            crit = float(np.quantile(np.max(np.abs(boot[k][:, ok] - centre[ok]) / sd[ok], axis=1), level)) if ok.any() else 0.0
-            sim_lo, sim_hi = centre - crit * sd, centre + crit * sd
-        cols.update({k: centre, f"{k}_lo": lo, f"{k}_hi": hi, f"{k}_sim_lo": sim_lo, f"{k}_sim_hi": sim_hi})
-    return pd.DataFrame(cols, index=pd.Index(days, name="day"))
 
 
 # --- output ------------------------------------------------------------------
