@@ -5,47 +5,41 @@ from __future__ import annotations
 import math
 import multiprocessing
 import sqlite3
-import textwrap
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from jpmacro_bt.research import ledger
+from jpmacro_bt.catalog import spec_of_class
 from jpmacro_bt.cli import app
 from jpmacro_bt.engine.run import RunSettings, run_strategy
-from jpmacro_bt.catalog import load_strategy
+from jpmacro_bt.research import ledger
 from jpmacro_bt.research.grid import parse_grid
 from jpmacro_bt.research.sweep import SweepOptions, run_sweep
+from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
 from .conftest import make_market
 
-HOLD = textwrap.dedent('''
-    """Short USDJPY every `every` bars for `hold_days` bars (a test strategy)."""
-    from dataclasses import dataclass
 
-    import numpy as np
-    import pandas as pd
+@dataclass(frozen=True)
+class Every(Strategy):
+    """Short USDJPY every `every` bars for `hold_days` bars (a test strategy defined in memory)."""
 
-    from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
+    claim = "test"
+    source = "test"
+    symbols = ("USDJPY",)
 
+    every: int = param(20, min=2, max=200, help="bars between entries")
+    hold_days: int = param(5, min=1, max=100, help="bars held")
 
-    @dataclass(frozen=True)
-    class Every(Strategy):
-        claim = "test"
-        source = "test"
-        symbols = ("USDJPY",)
-
-        every: int = param(20, min=2, max=200, help="bars between entries")
-        hold_days: int = param(5, min=1, max=100, help="bars held")
-
-        def signals(self, data, events) -> Signals:
-            close = data.close("USDJPY")
-            fired = pd.Series(np.arange(len(close)) % self.every == 0, index=close.index)
-            entries, exits = hold_for(fired, self.hold_days)
-            return Signals(close=close, short_entries=entries, short_exits=exits)
-''')
+    def signals(self, data, events) -> Signals:
+        close = data.close("USDJPY")
+        fired = pd.Series(np.arange(len(close)) % self.every == 0, index=close.index)
+        entries, exits = hold_for(fired, self.hold_days)
+        return Signals(close=close, short_entries=entries, short_exits=exits)
 
 
 def _trial(**kw) -> ledger.Trial:
@@ -104,11 +98,8 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 
 @pytest.fixture
-def every(tmp_path):
-    folder = tmp_path / "strategies"
-    folder.mkdir()
-    (folder / "every.py").write_text(HOLD, encoding="utf-8")
-    return load_strategy(folder / "every.py")
+def every():
+    return spec_of_class(Every, "every")
 
 
 def test_runs_and_sweeps_share_trials(every):

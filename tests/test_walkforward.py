@@ -2,54 +2,47 @@
 
 from __future__ import annotations
 
-import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from jpmacro_bt.catalog import spec_of_class
 from jpmacro_bt.data import MarketData
 from jpmacro_bt.engine.run import RunSettings, run_strategy
-from jpmacro_bt.sources.base import Bars
-from jpmacro_bt.catalog import load_strategy
 from jpmacro_bt.errors import SweepError
 from jpmacro_bt.research.grid import parse_grid
 from jpmacro_bt.research.sweep import SweepOptions, run_sweep
 from jpmacro_bt.research.walkforward import splits
+from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.strategy import Signals, Strategy, param
+
 
 # `follow_end=1` trades in the direction of the whole data's move, first close to LAST close: a
 # strategy that peeks at the end of whatever data it is given. `follow_end=0` is always short.
-PEEK = textwrap.dedent('''
-    """A strategy that looks ahead (a planted leak for the walk-forward test)."""
-    from dataclasses import dataclass
+@dataclass(frozen=True)
+class Peek(Strategy):
+    """A strategy that looks ahead (a planted leak for the walk-forward test), defined in memory."""
 
-    import pandas as pd
+    claim = "test"
+    source = "test"
+    symbols = ("USDJPY",)
 
-    from jpmacro_bt.strategy import Signals, Strategy, param
+    follow_end: int = param(0, min=0, max=1, help="1: trade the direction of the data's last close", grid=(0, 1))
 
-
-    @dataclass(frozen=True)
-    class Peek(Strategy):
-        claim = "test"
-        source = "test"
-        symbols = ("USDJPY",)
-
-        follow_end: int = param(0, min=0, max=1, help="1: trade the direction of the data's last close", grid=(0, 1))
-
-        def signals(self, data, events) -> Signals:
-            close = data.close("USDJPY")
-            always = pd.Series(True, index=close.index)  # in the market from the first bar traded
-            never = pd.Series(False, index=close.index)
-            if self.follow_end and close.iloc[-1] > close.iloc[0]:
-                return Signals(close=close, entries=always, exits=never)
-            return Signals(close=close, short_entries=always, short_exits=never)
-''')
+    def signals(self, data, events) -> Signals:
+        close = data.close("USDJPY")
+        always = pd.Series(True, index=close.index)  # in the market from the first bar traded
+        never = pd.Series(False, index=close.index)
+        if self.follow_end and close.iloc[-1] > close.iloc[0]:
+            return Signals(close=close, entries=always, exits=never)
+        return Signals(close=close, short_entries=always, short_exits=never)
 
 
 @pytest.fixture
-def peek(tmp_path):
-    (tmp_path / "peek.py").write_text(PEEK, encoding="utf-8")
-    return load_strategy(tmp_path / "peek.py")
+def peek():
+    return spec_of_class(Peek, "peek")
 
 
 def _market(prices: np.ndarray) -> MarketData:
