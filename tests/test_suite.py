@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from jpmacro_bt.cli import app
-from jpmacro_bt.errors import ReportError
 from jpmacro_bt.engine.run import RunSettings
 from jpmacro_bt.reports.runs import scan
 from jpmacro_bt.reports.suite import available_cores, run_command, run_suite, strategy_ids
@@ -102,14 +101,16 @@ def test_a_suite_records_failures_and_compares_the_rest(tmp_path, strategies):
     assert outcomes["hike"].ok and outcomes["hike"].run.startswith("hike-")
     assert outcomes["nikkei"].error.startswith("DataError: could not load 1 of 1 symbols:") and "NIKKEI225" in outcomes["nikkei"].error
     assert outcomes["nikkei"].traceback is None  # a user error, not a bug
-    assert outcomes["buggy"].error == "ZeroDivisionError: division by zero" and "1 / 0" in outcomes["buggy"].traceback
+    # A bug in a strategy file is the user's to fix: one line naming the file and line of `return 1 / 0`, no traceback.
+    assert outcomes["buggy"].error == f"StrategyError: {strategies / 'buggy.py'}:13: signals() of buggy raised ZeroDivisionError: division by zero; fix the strategy"
+    assert outcomes["buggy"].traceback is None
     # The suite folder: the run, the page, the tables, the record; nothing half-written left behind.
     names = {p.name for p in result.folder.iterdir()}
     assert names == {"correlation.csv", "index.html", "metrics.csv", outcomes["hike"].run, "suite.json"}
     assert not list((tmp_path / "reports").glob(".*"))
     page = result.page.read_text()
     assert "suite-20260201-120000: 1 of 3 strategies ran" in page
-    assert "Not compared (2)" in page and "ZeroDivisionError: division by zero" in page and "could not load 1 of 1 symbols" in page
+    assert "Not compared (2)" in page and "raised ZeroDivisionError: division by zero" in page and "could not load 1 of 1 symbols" in page
     assert len(re.findall(r'<tr><th scope="row" data-v=', page)) == 1
     record = json.loads((result.folder / "suite.json").read_text())
     assert record["command"] == "jpmacro-bt run-all --offline" and record["settings"]["offline"] is True
@@ -124,7 +125,7 @@ def test_a_suite_records_failures_and_compares_the_rest(tmp_path, strategies):
 def test_workers_in_a_process_pool_write_runs_and_record_failures(tmp_path, strategies):
     result = run_suite(SETTINGS, reports_dir=tmp_path, strategies_dir=strategies, jobs=2, tearsheet=False, now=NOW)
     assert [o.strategy for o in result.outcomes] == ["buggy", "hike", "nikkei"]
-    assert [o.error.split(":")[0] if o.error else "ok" for o in result.outcomes] == ["ZeroDivisionError", "ok", "DataError"]
+    assert [o.error.split(":")[0] if o.error else "ok" for o in result.outcomes] == ["StrategyError", "ok", "DataError"]
     assert (result.folder / result.outcomes[1].run / "returns.csv").is_file()
     assert "1 of 3 strategies ran" in result.page.read_text()
 
@@ -135,9 +136,14 @@ def test_only_names_known_strategies(tmp_path, strategies):
 
 
 def test_an_existing_suite_folder_is_not_overwritten(tmp_path, strategies):
+    # Two suites started in the same second: the second gets its own folder, and its files name that folder.
     (tmp_path / "suite-20260201-120000").mkdir()
-    with pytest.raises(ReportError, match=r"suite-20260201-120000 already exists; wait a second and run again"):
-        run_suite(SETTINGS, reports_dir=tmp_path, strategies_dir=strategies, now=NOW)
+    (tmp_path / "suite-20260201-120000" / "keep.txt").write_text("earlier suite")
+    result = run_suite(SETTINGS, reports_dir=tmp_path, strategies_dir=strategies, only=["hike"], jobs=1, tearsheet=False, now=NOW)
+    assert result.folder == tmp_path / "suite-20260201-120000-2"
+    assert (tmp_path / "suite-20260201-120000" / "keep.txt").read_text() == "earlier suite"
+    assert json.loads((result.folder / "suite.json").read_text())["suite_id"] == "suite-20260201-120000-2"
+    assert "suite-20260201-120000-2: 1 of 1 strategies ran" in result.page.read_text()
 
 
 def test_run_command_repeats_the_data_options():

@@ -4,10 +4,14 @@ Heavy libraries (pandas, vectorbt, quantstats) are imported inside the
 commands that need them, so ``--help`` answers at once. A user error
 (:class:`~jpmacro_bt.errors.JpMacroError`) is caught once, for every command,
 by the app's group: it prints one line, ``ErrorName: message``, and exits 1;
-usage errors exit 2; anything else is a bug and keeps its traceback.
+usage errors exit 2; anything else is a bug and keeps its traceback. A disk
+that is full or a folder that cannot be written is never a bug, wherever the
+write happens (a library's cache included): it gets one line too.
 """
 
 from __future__ import annotations
+
+import errno
 
 import typer
 from typer.core import TyperGroup
@@ -18,6 +22,20 @@ from jpmacro_bt.errors import JpMacroError
 __all__ = ["app", "main"]
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_LOCKED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _os_line(exc: OSError) -> str | None:
+    """One line for an OSError that is the machine's state, not a bug; None for any other."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in _FULL:
+        return f"ReportError: cannot write{where}: {exc.strerror}; free space on that disk, or write elsewhere (--reports-dir, JPMACRO_CACHE_DIR)"
+    if exc.errno in _LOCKED:
+        return f"ReportError: cannot use{where}: {exc.strerror}; make it writable, or choose another folder (--reports-dir, JPMACRO_CACHE_DIR)"
+    return None
+
+
 class _Commands(TyperGroup):
     """The command group: the one place a user error becomes a line on stderr and exit code 1."""
 
@@ -26,6 +44,12 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except JpMacroError as exc:
             typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            line = _os_line(exc)
+            if line is None:
+                raise
+            typer.echo(line, err=True)
             raise typer.Exit(1) from None
 
 

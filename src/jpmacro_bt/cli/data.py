@@ -36,7 +36,7 @@ def data_fetch(
                 failed.append(f"  {symbol}: {exc}")
             else:
                 f = bars.frame
-                console().print(f"{symbol}: {len(f)} rows, {f.index[0]:%Y-%m-%d} .. {f.index[-1]:%Y-%m-%d} from {bars.source}")
+                console().print(f"{symbol}: {len(f)} rows, {f.index[0]:%Y-%m-%d} .. {f.index[-1]:%Y-%m-%d} from {bars.source}", markup=False)
             progress.advance(task)
     if failed:
         raise DataError(f"could not fetch {len(failed)} of {len(symbols)} symbols:\n" + "\n".join(failed))
@@ -46,19 +46,21 @@ def data_fetch(
 def data_list() -> None:
     """What the cache holds: symbol, source, range, rows, age."""
     from rich.table import Table
+    from rich.text import Text
 
     from jpmacro_bt.sources.cache import Cache
 
     cache = Cache()
-    table = Table(title=f"cache: {cache.root}", title_justify="left")
+    table = Table(title=Text(f"cache: {cache.root}"), title_justify="left")
     for col in ("symbol", "source", "upstream id", "start", "end", "rows", "age"):
         table.add_column(col)
+    # Text cells: what a cache file says is data, never rich markup.
     for e in cache.entries():
         if "error" in e:
-            table.add_row("?", e["source"], e["upstream_id"], "", "", "", f"[red]{e['error']}[/]")
+            table.add_row("?", Text(str(e["source"])), Text(str(e["upstream_id"])), "", "", "", Text(str(e["error"]), style="red"))
             continue
         age = e["age"]
-        table.add_row(e["symbol"], e["source"], e["upstream_id"], e["start"], e["end"], str(e["rows"]),
+        table.add_row(*(Text(str(e[k])) for k in ("symbol", "source", "upstream_id", "start", "end", "rows")),
                       f"{age.days}d {age.seconds // 3600}h")
     console().print(table)
 
@@ -76,12 +78,12 @@ def data_show(
     bars = load_bars(symbol, source=source, data_dir=data_dir, offline=True)
     f = bars.frame
     out = console()
-    out.print(f"{symbol} from {bars.source} ({bars.upstream_id}), bar close {bars.close}, sha256 {bars.sha256[:12]}")
+    out.print(f"{symbol} from {bars.source} ({bars.upstream_id}), bar close {bars.close}, sha256 {bars.sha256[:12]}", markup=False)
     out.print(f"{len(f)} rows, {f.index[0]:%Y-%m-%d} .. {f.index[-1]:%Y-%m-%d}")
-    out.print(f.head(rows).to_string())
+    out.print(f.head(rows).to_string(), markup=False)
     out.print("...")
-    out.print(f.tail(rows).to_string())
-    out.print(f["close"].describe().to_string())
+    out.print(f.tail(rows).to_string(), markup=False)
+    out.print(f["close"].describe().to_string(), markup=False)
 
 
 @data_app.command("clear")

@@ -20,26 +20,35 @@ from jpmacro_bt.cli._common import (
     SourceOpt,
     StartOpt,
     StrategiesOpt,
+    check_settings,
     console,
     parse_date,
     parse_params,
+    print_warnings,
 )
 
 
 def list_strategies(strategies: StrategiesOpt = None) -> None:
-    """List strategies, each with the claim it tests."""
+    """List strategies, each with the claim it tests; a file that does not load is listed with the reason."""
     from rich.table import Table
+    from rich.text import Text
 
-    from jpmacro_bt.catalog import discover
+    from jpmacro_bt.catalog import survey
 
+    specs, broken = survey(strategies)
     table = Table(title="strategies", title_justify="left")
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("claim")
     table.add_column("symbols", no_wrap=True)
     table.add_column("parameters (defaults)")
-    for sid, spec in discover(strategies).items():
+    # Text cells: a claim is the strategy author's text, never rich markup ("[/]" prints as written).
+    for sid in sorted({*specs, *broken}):
+        if sid in broken:
+            table.add_row(Text(sid), Text(f"does not load: {broken[sid]}", style="red"), Text(""), Text(""))
+            continue
+        spec = specs[sid]
         defaults = ", ".join(f"{f.name}={f.default}" for f in spec.parameters())
-        table.add_row(sid, spec.claim, " ".join(spec.cls.symbols), defaults)
+        table.add_row(Text(sid), Text(str(spec.claim)), Text(" ".join(map(str, spec.cls.symbols))), Text(defaults))
     console().print(table)
 
 
@@ -71,6 +80,7 @@ def run(
     from jpmacro_bt.reports.runfolder import save_run
     from jpmacro_bt.catalog import find
 
+    check_settings(init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow=borrow)
     settings = RunSettings(
         start=parse_date(start, "--start"),
         end=parse_date(end, "--end"),
@@ -102,16 +112,16 @@ def run(
     with err.status(f"backtesting {', '.join(strategy)}"):
         members = [run_strategy(s, b, settings) for s, b in built]
         result = combine(members, weight_values) if weight_values else members[0]
-    for message in result.warnings:
-        err.print(f"[yellow]warning:[/] {message}")
+    print_warnings(err, result.warnings)
     with err.status("writing tearsheet"):
         folder = save_run(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]])
     _print_metrics(result)
-    console().print(f"report: {folder / 'tearsheet.html'}")
+    console().print(f"report: {folder / 'tearsheet.html'}", markup=False, soft_wrap=True)  # one line: a path stays whole
 
 
 def _print_metrics(result) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from jpmacro_bt.research.ledger import trial_count
     from jpmacro_bt.engine.metrics import METRICS, format_metric
@@ -119,11 +129,12 @@ def _print_metrics(result) -> None:
     period = result.returns.index
     params = ", ".join(f"{k}={v}" for k, v in result.display_params().items())
     out = console()
-    out.print(f"{result.label} ({params}), {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}, {len(period)} bars")
+    # Parameter values and the benchmark's name come from strategy code: printed as written, never as markup.
+    out.print(f"{result.label} ({params}), {period[0]:%Y-%m-%d} .. {period[-1]:%Y-%m-%d}, {len(period)} bars", markup=False, soft_wrap=True)
     table = Table()
     table.add_column("metric")
-    table.add_column(result.label, justify="right")
-    table.add_column(f"benchmark: {result.benchmark_name}", justify="right")
+    table.add_column(Text(result.label), justify="right")
+    table.add_column(Text(f"benchmark: {result.benchmark_name}"), justify="right")
     trials = trial_count(result.label)
     for key in METRICS:
         label = f"sharpe ({trials:,} trial{'s' if trials != 1 else ''})" if key == "sharpe" else key

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,9 +22,11 @@ from jpmacro_bt.cli._common import (
     SourceOpt,
     StartOpt,
     StrategiesOpt,
+    check_settings,
     console,
     parse_date,
     parse_params,
+    print_warnings,
 )
 
 GRID_HELP = (
@@ -69,8 +73,9 @@ def sweep(
     from jpmacro_bt.reports.sweep_page import write_sweep
     from jpmacro_bt.research.chunks import parse_memory
     from jpmacro_bt.research.grid import parse_grid
-    from jpmacro_bt.research.sweep import SweepOptions, run_sweep
+    from jpmacro_bt.research.sweep import SweepOptions
 
+    check_settings(init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow=borrow)
     settings = RunSettings(
         start=parse_date(start, "--start"), end=parse_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
         borrow=borrow, source=source, data_dir=data_dir, offline=offline,
@@ -90,6 +95,20 @@ def sweep(
     )
     options.check(parsed)
     err = console(stderr=True)
+    result = _run_with_progress(spec, parsed, settings, options, err)
+    print_warnings(err, result.warnings)
+    with err.status("writing the sweep page"):
+        folder = write_sweep(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]], tearsheet=tearsheet)
+    _print_sweep(result)
+    console().print(f"report: {folder / 'sweep.html'}", markup=False, soft_wrap=True)  # one line: a path stays whole
+
+
+def _run_with_progress(spec, grid, settings, options, err):
+    """The sweep, with a progress bar on a terminal and progress lines on a pipe or in a log file."""
+    from jpmacro_bt.research.sweep import run_sweep
+
+    if not err.is_terminal:
+        return run_sweep(spec, grid, settings, options, progress=ProgressLines(lambda line: typer.echo(line, err=True)))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
@@ -105,19 +124,61 @@ def sweep(
                 bar.reset(tasks[stage], total=total)
             bar.update(tasks[stage], completed=done)
 
-        result = run_sweep(spec, parsed, settings, options, progress=progress)
-    for message in result.warnings:
-        err.print(f"[yellow]warning:[/] {message}", markup=True)
-    with err.status("writing the sweep page"):
-        folder = write_sweep(result, reports_dir, argv=["jpmacro-bt", *sys.argv[1:]], tearsheet=tearsheet)
-    _print_sweep(result)
-    console().print(f"report: {folder / 'sweep.html'}")
+        return run_sweep(spec, grid, settings, options, progress=progress)
+
+
+def duration(seconds: float) -> str:
+    """``8.2 s``, ``4 min 05 s``, ``2 h 13 min``: as precise as a wait needs."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+class ProgressLines:
+    """Sweep progress as plain lines, for stderr that is not a terminal (a pipe, a log file, a batch job).
+
+    Called as ``progress(stage, done, total)`` (see :func:`~jpmacro_bt.research.sweep.run_sweep`).
+    When a stage starts it says how many combinations it has; when its first
+    chunk is in, the estimate of the whole stage timed on that chunk; then a
+    line at most every ``every`` seconds (done, elapsed, time left), and one
+    when the stage ends.
+    """
+
+    def __init__(self, write: Callable[[str], None], *, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.write, self.every, self.clock = write, every, clock
+        self.started: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.estimated: set[str] = set()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if done == 0 or stage not in self.started:
+            self.started[stage] = self.last[stage] = now
+            self.estimated.discard(stage)
+            if done == 0:
+                self.write(f"{stage}: {total:,} combinations")
+                return
+        elapsed = now - self.started[stage]
+        left = elapsed / done * (total - done) if done else 0.0
+        if done >= total:
+            self.write(f"{stage}: {total:,}/{total:,} combinations in {duration(elapsed)}")
+        elif stage not in self.estimated:
+            self.write(f"{stage}: {done:,} of {total:,} combinations in {duration(elapsed)}; estimated {duration(elapsed / done * total)} in all, about {duration(left)} left")
+        elif now - self.last[stage] >= self.every:
+            self.write(f"{stage}: {done:,}/{total:,} ({done / total:.0%}), {duration(elapsed)} elapsed, about {duration(left)} left")
+        else:
+            return
+        self.estimated.add(stage)
+        self.last[stage] = now
 
 
 def _print_sweep(result) -> None:
     import math
 
     from rich.table import Table
+    from rich.text import Text
 
     from jpmacro_bt.engine.metrics import format_metric
     from jpmacro_bt.research.grid import show
@@ -137,7 +198,7 @@ def _print_sweep(result) -> None:
     for key in shown:
         table.add_column(key, justify="right")
     for _, row in result.table.sort_values("rank").head(result.options.top).iterrows():
-        table.add_row(str(int(row["rank"])), *(show(row[k]) for k in swept), *(format_metric(k, row[k]) for k in shown))
+        table.add_row(str(int(row["rank"])), *(Text(show(row[k])) for k in swept), *(format_metric(k, row[k]) for k in shown))
     out.print(table)
     best = result.table.iloc[result.best]
     d = result.deflated
@@ -169,6 +230,7 @@ def ledger(
     import math
 
     from rich.table import Table
+    from rich.text import Text
 
     from jpmacro_bt.research import ledger as trials
 
@@ -177,14 +239,14 @@ def ledger(
     if strategy is None:
         rows = trials.summary()
         if not rows:
-            out.print(f"the trial ledger is empty ({where})")
+            out.print(f"the trial ledger is empty ({where})", markup=False)
             return
-        table = Table(title=f"trial ledger: {where}", title_justify="left")
+        table = Table(title=Text(f"trial ledger: {where}"), title_justify="left")
         for col in ("strategy", "trials", "rows", "runs", "sweeps", "best sharpe", "last recorded"):
             table.add_column(col, justify="left" if col in ("strategy", "last recorded") else "right")
         for r in rows:
             best = "-" if r["best_sharpe"] is None else f"{r['best_sharpe']:.2f}"
-            table.add_row(r["strategy"], f"{r['trials']:,}", f"{r['rows']:,}", f"{r['runs']:,}", f"{r['sweeps']:,}", best, r["last"])
+            table.add_row(Text(r["strategy"]), f"{r['trials']:,}", f"{r['rows']:,}", f"{r['runs']:,}", f"{r['sweeps']:,}", best, r["last"])
         out.print(table)
         out.print("trials: distinct configurations (parameters, period, costs, data) with a Sharpe ratio")
         return
@@ -195,13 +257,13 @@ def ledger(
         from jpmacro_bt.errors import StrategyError, did_you_mean
 
         raise StrategyError(f"no trials of {strategy!r} in the ledger{did_you_mean(strategy, known)}; `jpmacro-bt ledger` lists the strategies in it")
-    table = Table(title=f"{strategy}: {count:,} trials (latest {len(rows)} rows)", title_justify="left")
+    table = Table(title=Text(f"{strategy}: {count:,} trials (latest {len(rows)} rows)"), title_justify="left")
     for col in ("recorded (UTC)", "kind", "from", "params", "period", "sharpe", "trades", "data"):
         table.add_column(col, justify="right" if col in ("sharpe", "trades") else "left")
     for r in rows:
         sharpe = "-" if r["sharpe"] is None or not math.isfinite(r["sharpe"]) else f"{r['sharpe']:.2f}"
         params = ", ".join(f"{k}={'none' if v is None else v}" for k, v in r["params"].items())
-        table.add_row(r["recorded_at"], r["kind"], r["source_id"] or "", params, f"{r['start']} .. {r['end']}", sharpe,
+        table.add_row(r["recorded_at"], r["kind"], Text(r["source_id"] or ""), Text(params), f"{r['start']} .. {r['end']}", sharpe,
                       "-" if r["trades"] is None else str(r["trades"]), r["data_digest"][:8])
     out.print(table)
 

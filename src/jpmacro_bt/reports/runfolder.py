@@ -20,7 +20,7 @@ from typing import Any
 
 from jpmacro_bt.engine.run import RunResult
 from jpmacro_bt.events import load_events
-from jpmacro_bt.files import atomic_folder, write_text
+from jpmacro_bt.files import atomic_folder, json_text, write_text
 
 __all__ = ["manifest", "run_id", "save_run", "trades_section", "versions", "write_run"]
 
@@ -54,7 +54,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_id(result: RunResult, now: datetime) -> str:
-    """``<label>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration."""
+    """``<label>-<UTC time>-<6 hex of params and settings>``: sortable, and distinct per configuration.
+
+    Identical runs started in the same second share this id; :func:`write_run`
+    gives the later ones ``-2``, ``-3``, ... so each run keeps its own folder.
+    """
     key = json.dumps(result.config_key(), sort_keys=True, default=_jsonable)
     return f"{result.label}-{now:%Y%m%d-%H%M%S}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
@@ -112,12 +116,20 @@ def write_run(
 
     now = now or datetime.now(timezone.utc)
     rid = run_id(result, now)
-    with atomic_folder(reports_dir / rid, what="run folder") as tmp:
+    record = manifest(result, rid, now, argv or sys.argv)
+
+    def write_manifest(folder: Path, name: str) -> None:
+        record["run_id"] = name  # the manifest names the folder it is in, suffix included
+        write_text(folder / "manifest.json", json_text(record, default=_jsonable))
+
+    target = atomic_folder(reports_dir / rid, what="run folder", unique=True, renamed=write_manifest)
+    with target as tmp:
         returns = result.returns
-        write_text(tmp / "metrics.json", json.dumps({**result.metrics, "period": {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}}, indent=2, sort_keys=True))
+        period = {"start": f"{returns.index[0]:%Y-%m-%d}", "end": f"{returns.index[-1]:%Y-%m-%d}", "bars": len(returns)}
+        write_text(tmp / "metrics.json", json_text({**result.metrics, "period": period}, sort_keys=True))
         write_text(tmp / "returns.csv", returns.to_csv(lineterminator="\n", date_format="%Y-%m-%d"))
         write_text(tmp / "trades.csv", result.trades.to_csv(index=False, lineterminator="\n"))
-        write_text(tmp / "manifest.json", json.dumps(manifest(result, rid, now, argv or sys.argv), indent=2, default=_jsonable))
+        write_manifest(tmp, rid)
         if tearsheet:
             write_tearsheet(
                 tmp / "tearsheet.html",
@@ -129,7 +141,7 @@ def write_run(
                 parameters={**result.display_params(), **({} if trials is None else {"trials on this strategy": trials})},
                 section=trades_section(result),
             )
-    return reports_dir / rid
+    return target.final
 
 
 def trades_section(result: RunResult) -> str:
@@ -146,11 +158,21 @@ def save_run(result: RunResult, reports_dir: Path, *, argv: list[str] | None = N
     """Write the run folder and record the run as a trial; return the folder.
 
     The trial is recorded only once the folder exists: a run that dies while
-    writing leaves neither a folder nor a trial.
+    writing leaves neither a folder nor a trial. The ledger is checked before
+    the folder is written, and a folder whose trial could not be recorded
+    after all is removed, so every run folder is counted in the ledger.
     """
+    import shutil
+
+    from jpmacro_bt.errors import ReportError
     from jpmacro_bt.research import ledger
 
     trial = ledger.run_trial(result)
+    ledger.check_writable()
     folder = write_run(result, reports_dir, argv=argv, tearsheet=tearsheet, trials=ledger.count_with(trial))
-    ledger.record([ledger.with_source(trial, folder.name)])
+    try:
+        ledger.record([ledger.with_source(trial, folder.name)])
+    except ReportError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ReportError(f"{exc} (the run folder {folder.name} was removed, as it is not counted; run again once fixed)") from None
     return folder

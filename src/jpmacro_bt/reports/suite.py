@@ -18,7 +18,6 @@ forked child.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shlex
@@ -33,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jpmacro_bt.errors import JpMacroError, ReportError
-from jpmacro_bt.files import atomic_folder, write_text
+from jpmacro_bt.files import atomic_folder, json_text, write_text
 from jpmacro_bt.engine.run import RunSettings
 
 __all__ = ["Outcome", "SuiteResult", "available_cores", "run_suite", "strategy_ids"]
@@ -152,10 +151,21 @@ def run_suite(
     if not ids:
         raise ReportError(f"no strategies in {strategies_dir or 'the bundled strategies folder'}; add a strategy module there")
     now = now or datetime.now(timezone.utc)
-    suite_id = f"suite-{now:%Y%m%d-%H%M%S}"
-    final = reports_dir / suite_id
     jobs = max(1, min(jobs or available_cores(), len(ids)))
-    with atomic_folder(final, what="suite folder") as tmp:
+
+    def write_index(folder: Path, suite_id: str) -> None:
+        """suite.json and the page, which name the suite (again with a suffix when two suites started in the same second)."""
+        write_text(folder / "suite.json", json_text(_suite_record(suite_id, now, settings, strategies_dir, command, jobs, outcomes)))
+        render_into(
+            folder,
+            comparison,
+            title=f"{suite_id}: {sum(o.ok for o in outcomes)} of {len(outcomes)} strategies ran",
+            subtitle=f"every strategy with its default parameters; {_settings_text(settings)}",
+            command=command,
+        )
+
+    target = atomic_folder(reports_dir / f"suite-{now:%Y%m%d-%H%M%S}", what="suite folder", unique=True, renamed=write_index)
+    with target as tmp:
         if on_start:
             on_start(ids, jobs)
         outcomes = _run_all(ids, strategies_dir, settings, tmp, tearsheet, jobs, on_done)
@@ -167,16 +177,8 @@ def run_suite(
                 except ReportError as exc:
                     problems.append(Problem(o.strategy, str(exc)))
         comparison = compare(runs, align=align, sort=sort, problems=problems)
-        ran = sum(o.ok for o in outcomes)
-        write_text(tmp / "suite.json", json.dumps(_suite_record(suite_id, now, settings, strategies_dir, command, jobs, outcomes), indent=2))
-        render_into(
-            tmp,
-            comparison,
-            title=f"{suite_id}: {ran} of {len(outcomes)} strategies ran",
-            subtitle=f"every strategy with its default parameters; {_settings_text(settings)}",
-            command=command,
-        )
-    return SuiteResult(final, outcomes, comparison)
+        write_index(tmp, target.final.name)
+    return SuiteResult(target.final, outcomes, comparison)
 
 
 def _run_all(ids, strategies_dir, settings, folder, tearsheet, jobs, on_done) -> list[Outcome]:

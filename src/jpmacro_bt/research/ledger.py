@@ -19,6 +19,7 @@ period, costs and data run twice is one trial (:func:`trial_key`).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import math
@@ -35,6 +36,7 @@ from jpmacro_bt.paths import cache_dir
 
 __all__ = [
     "Trial",
+    "check_writable",
     "data_digest",
     "ledger_path",
     "read",
@@ -135,15 +137,38 @@ def trial_key(strategy: str, params: Mapping[str, Any], start: str, end: str, se
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _fix(path: Path, exc: Exception) -> str:
+    """What to do about a ledger that cannot be written, by what went wrong."""
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return "free space on that disk, or point JPMACRO_CACHE_DIR at another"
+    if "readonly" in text or "read-only" in text or getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"make {path.parent} writable, or point JPMACRO_CACHE_DIR at a writable folder"
+    if isinstance(exc, OSError):
+        return "point JPMACRO_CACHE_DIR at a folder that can be created and written"
+    return "move the file away to start a new one"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 60000")
         conn.executescript(_SCHEMA)
-    except sqlite3.Error as exc:
-        raise ReportError(f"trial ledger {path} cannot be opened ({exc}); move the file away to start a new one") from None
+    except (sqlite3.Error, OSError) as exc:
+        raise ReportError(f"trial ledger {path} cannot be opened ({exc}); {_fix(path, exc)}") from None
     return conn
+
+
+def check_writable(path: Path | None = None) -> None:
+    """Raise the ReportError :func:`record` would, before any work that is only kept once recorded."""
+    file = path or ledger_path()
+    with closing(_connect(file)) as conn:
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock a writer takes
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise ReportError(f"trial ledger {file} cannot be written ({exc}); {_fix(file, exc)}") from None
 
 
 def record(trials: Iterable[Trial], path: Path | None = None) -> int:
@@ -171,7 +196,7 @@ def record(trials: Iterable[Trial], path: Path | None = None) -> int:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise ReportError(f"trial ledger {path or ledger_path()}: {exc}") from None
+            raise ReportError(f"trial ledger {path or ledger_path()} cannot be written ({exc}); {_fix(path or ledger_path(), exc)}") from None
     return len(rows)
 
 
