@@ -9,7 +9,9 @@ extends it nor, after a stop, re-opens it.
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
 Requires: the daily close of ``asset`` (a price symbol: NIKKEI225, SPX, BTCUSD,
-TLT, ...; ``needs()`` loads the one chosen); the BoJ decision calendar.
+TLT, ...; ``needs()`` loads the one chosen); the BoJ decision calendar. An FX
+pair is priced carry-inclusive (``jpmacro_bt.indicators.traded_price``): its
+short pays the interest differential.
 Benchmark: cash (the strategy is flat between hikes).
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jpmacro_bt.indicators import require_price_symbol
+from jpmacro_bt.indicators import require_price_symbol, traded_price
 from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
 
@@ -34,13 +36,13 @@ class BojHikeShortRisk(Strategy):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_price_symbol(self.asset, "asset")
+        require_price_symbol(self.asset, "asset", carry=True)
 
     def needs(self) -> tuple[str, ...]:
         return (self.asset,)
 
     def signals(self, data, events) -> Signals:
-        close = data.close(self.asset)
-        hikes = events.boj.tradable(data.bar_close(self.asset), decision="hike")
+        close = traded_price(data, self.asset, events)
+        hikes = events.boj.tradable(data.bar_close(self.asset), decision="hike").reindex(close.index, fill_value=False)
         entries, exits = hold_for(hikes, self.hold_days)
         return Signals(close=close, short_entries=entries, short_exits=exits, sl_stop=self.stop)

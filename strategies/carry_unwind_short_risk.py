@@ -11,13 +11,14 @@ and hold ``hold`` bars, leaving early when the yen move reverses
 Timing: the yen move is measured on USDJPY's own bars and reaches each traded
 asset through the as-of rule of ``MarketData.panel`` (only USDJPY closes public
 before the asset's close, each used once). ``asset="basket"`` shorts NIKKEI225,
-SPX and BTCUSD, a third of equity each, each at its own close.
+SPX and BTCUSD, a third of equity each, each at its own close. An FX ``asset``
+is priced carry-inclusive (``jpmacro_bt.indicators.traded_price``).
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
 Requires: ``asset`` and USDJPY daily closes (for the basket: NIKKEI225, SPX,
-BTCUSD); ``needs()`` loads exactly these. The basket's default costs are
-those of its first member, the Nikkei (equity): pass --fees/--slippage/--borrow
-to cost Bitcoin as crypto.
+BTCUSD); ``needs()`` loads exactly these. Each asset of the basket pays its own
+asset class's default fees, slippage and borrow (Bitcoin as crypto, the Nikkei
+and the S&P 500 as equities) unless --fees/--slippage/--borrow sets one for all.
 Benchmark: cash (the strategy is flat most of the time).
 """
 
@@ -27,8 +28,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.indicators import align, hold_until, latch, needed, require_price_symbol, returns, to_basket, to_target_weights, yen_spike
+from jpmacro_bt.indicators import (
+    align,
+    align_flags,
+    hold_until,
+    latch,
+    needed,
+    require_price_symbol,
+    returns,
+    to_basket,
+    to_target_weights,
+    traded_price,
+    yen_spike,
+)
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 BASKET = ("NIKKEI225", "SPX", "BTCUSD")
@@ -43,7 +55,7 @@ class CarryUnwindShortRisk(Strategy):
 
     asset: str = param("NIKKEI225", help="price symbol to short, or 'basket' (NIKKEI225+SPX+BTCUSD, equal weights)", grid=("NIKKEI225", "SPX", "BTCUSD", "basket"))
     k: int = param(5, min=1, max=60, help="look-back of the USDJPY move, bars", grid=(3, 5, 10))
-    trigger: str = param("return", help="what fires: 'return' (move below -threshold), 'zscore' (z-score below -z) or 'either'", grid=())
+    trigger: str = param("return", help="what fires: 'return' (move below -threshold), 'zscore' (z-score below -z) or 'either'", grid=(), choices=TRIGGERS)
     threshold: float = param(0.03, min=0.001, max=0.5, help="USDJPY fall over `k` bars that fires, fraction (0.03 = 3 %)", grid=(0.02, 0.03, 0.05))
     z: float = param(2.5, min=0.5, max=10.0, help="z-score of the move that fires, standard deviations", grid=())
     window: int = param(250, min=20, max=2500, help="trailing window of the z-score, bars", grid=())
@@ -52,20 +64,20 @@ class CarryUnwindShortRisk(Strategy):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_price_symbol(self.asset, "asset", extra=("basket",))
-        if self.trigger not in TRIGGERS:
-            raise StrategyError(f"trigger={self.trigger!r}{did_you_mean(self.trigger, TRIGGERS)}; use one of {', '.join(TRIGGERS)}")
+        require_price_symbol(self.asset, "asset", extra=("basket",), carry=True)
 
     def needs(self) -> tuple[str, ...]:
         return needed(*(BASKET if self.asset == "basket" else (self.asset,)), "USDJPY")
 
-    def _short_state(self, data, asset: str, fired: pd.Series, move: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-        """Entries, exits and the held state of a short in ``asset`` on its own bars."""
+    def _short_state(self, data, asset: str, index: pd.Index, fired: pd.Series, move: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """Entries, exits and the held state of a short in ``asset`` on its bars ``index``."""
         fx_close = data.bars["USDJPY"].close
-        seen = align(data, asset, {"fired": (fired.astype(float), fx_close), "move": (move, fx_close)}, max_fill=0)
-        index = data.close(asset).index
-        entries = (seen["fired"] > 0.5).reindex(index, fill_value=False)
-        back = seen["move"] > self.reversal if self.reversal is not None else pd.Series(False, index=seen.index)
+        # fired is defined wherever move is, so the flag and the move share their rows.
+        entries = align_flags(data, asset, {"fired": (fired, fx_close)}, max_fill=0)["fired"].reindex(index, fill_value=False)
+        if self.reversal is not None:
+            back = align(data, asset, {"move": (move, fx_close)}, max_fill=0)["move"] > self.reversal
+        else:
+            back = pd.Series(False, index=index)
         entries, exits = hold_until(entries, self.hold, back.reindex(index, fill_value=False))
         return entries, exits, latch(entries, exits)
 
@@ -80,8 +92,12 @@ class CarryUnwindShortRisk(Strategy):
         )
         move = returns(usdjpy, self.k)
         if self.asset != "basket":
-            entries, exits, _ = self._short_state(data, self.asset, fired, move)
-            return Signals(close=data.close(self.asset), short_entries=entries, short_exits=exits)
-        weights = {a: to_target_weights(-self._short_state(data, a, fired, move)[2].astype(float), 1.0 / len(BASKET)) for a in BASKET}
+            close = traded_price(data, self.asset, events)
+            entries, exits, _ = self._short_state(data, self.asset, close.index, fired, move)
+            return Signals(close=close, short_entries=entries, short_exits=exits)
+        weights = {
+            a: to_target_weights(-self._short_state(data, a, data.close(a).index, fired, move)[2].astype(float), 1.0 / len(BASKET))
+            for a in BASKET
+        }
         close, target = to_basket({a: data.close(a) for a in BASKET}, weights)
         return Signals(close=close, target_weights=target)

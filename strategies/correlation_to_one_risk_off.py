@@ -22,7 +22,9 @@ correlation is first defined (Bitcoin starts in 2014).
 
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
 Requires: SPX, NIKKEI225, BTCUSD, WTI, AUDJPY daily closes; ``needs()`` puts
-``asset`` first, so its asset class sets the default costs. WTI settled below
+``asset`` first, so its asset class sets the default costs. ``asset="AUDJPY"``
+is held carry-inclusive (``jpmacro_bt.indicators.traded_price``; RBA and BoJ
+policy rates), and so is its benchmark. WTI settled below
 zero on 2020-04-20 and a traded price must be positive: hold it with --start
 2020-04-21 or later.
 Benchmark: buy and hold ``asset``.
@@ -34,8 +36,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.indicators import latch, mean_pairwise_corr, needed, returns, state_on, to_target_weights, zscore
+from jpmacro_bt.errors import StrategyError
+from jpmacro_bt.events import load_events
+from jpmacro_bt.indicators import buy_and_hold, latch, mean_pairwise_corr, needed, returns, state_on, to_target_weights, traded_price, zscore
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 UNIVERSE = ("SPX", "NIKKEI225", "BTCUSD", "WTI", "AUDJPY")
@@ -49,20 +52,17 @@ class CorrelationToOneRiskOff(Strategy):
     source = "[SOC] social-media thread on the BoJ's latest hike, January 2026"
     symbols = UNIVERSE
 
-    asset: str = param("SPX", help="asset held, one of the universe: SPX, NIKKEI225, BTCUSD, WTI, AUDJPY", grid=())
+    asset: str = param("SPX", help="asset held, one of the universe: SPX, NIKKEI225, BTCUSD, WTI, AUDJPY", grid=(), choices=UNIVERSE)
     window: int = param(60, min=10, max=500, help="window of the rolling correlations, bars", grid=(20, 60, 120))
     ret_bars: int = param(1, min=1, max=20, help="horizon of the correlated returns, bars (2+ softens the time-zone gaps)", grid=())
-    measure: str = param("zscore", help="what crosses the thresholds: 'zscore' of the average correlation, or its 'level'", grid=())
+    measure: str = param("zscore", help="what crosses the thresholds: 'zscore' of the average correlation, or its 'level'", grid=(), choices=MEASURES)
     z_window: int = param(250, min=20, max=2500, help="trailing window of the z-score, bars", grid=())
     enter: float = param(2.0, min=-10.0, max=10.0, help="cut risk above this: standard deviations (zscore) or a correlation (level)", grid=(1.5, 2.0, 2.5))
     leave: float = param(0.5, min=-10.0, max=10.0, help="take risk back below this, same unit as enter", grid=())
-    mode: str = param("flat", help="what risk-off means: 'flat' or 'short'", grid=())
+    mode: str = param("flat", help="what risk-off means: 'flat' or 'short'", grid=(), choices=MODES)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, value, allowed in (("asset", self.asset, UNIVERSE), ("mode", self.mode, MODES), ("measure", self.measure, MEASURES)):
-            if value not in allowed:
-                raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
         if self.leave > self.enter:
             raise StrategyError(f"leave={self.leave} is above enter={self.enter}; use leave <= enter")
 
@@ -75,7 +75,7 @@ class CorrelationToOneRiskOff(Strategy):
         return mean_pairwise_corr(returns(panel, self.ret_bars), self.window)
 
     def signals(self, data, events) -> Signals:
-        close = data.close(self.asset)
+        close = traded_price(data, self.asset, events)
         corr = self.mean_corr(data)
         gauge = zscore(corr, self.z_window) if self.measure == "zscore" else corr
         risk_off = state_on(latch(gauge > self.enter, gauge < self.leave), close.index)
@@ -87,7 +87,7 @@ class CorrelationToOneRiskOff(Strategy):
         return Signals(close=close, target_weights=to_target_weights(on.astype(float) - off.astype(float), 1.0))
 
     def benchmark(self, data) -> pd.Series:
-        return data.close(self.asset).pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(traded_price(data, self.asset, load_events()), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

@@ -14,6 +14,7 @@ fixing, the latest public at the Tokyo close).
 
 Source: a rebuttal of the "Japan dumps Treasuries" thread (late January 2026).
 Requires: ``asset`` and USDJPY daily closes (``needs()`` loads the asset chosen).
+An FX ``asset`` is priced carry-inclusive (``jpmacro_bt.indicators.traded_price``).
 Benchmark: buy and hold ``asset``.
 """
 
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.indicators import align, needed, require_price_symbol, returns, yen_spike
+from jpmacro_bt.events import load_events
+from jpmacro_bt.indicators import align_flags, buy_and_hold, needed, require_price_symbol, returns, traded_price, yen_spike
 from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
 
@@ -43,22 +45,24 @@ class FadeThePanic(Strategy):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_price_symbol(self.asset, "asset")
+        require_price_symbol(self.asset, "asset", carry=True)
 
     def needs(self) -> tuple[str, ...]:
         return needed(self.asset, "USDJPY")
 
     def signals(self, data, events) -> Signals:
-        close = data.close(self.asset)
+        spot = data.close(self.asset)
         spike = yen_spike(data.close("USDJPY"), self.yen_bars, self.yen_threshold)
-        seen = align(data, self.asset, {"spike": (spike.astype(float), data.bars["USDJPY"].close)})["spike"]
-        yen_spiking = (seen > 0.5).reindex(close.index, fill_value=False)
-        crash = (returns(close, self.bars) < -self.drop) & yen_spiking
+        seen = align_flags(data, self.asset, {"spike": (spike, data.bars["USDJPY"].close)})["spike"]
+        yen_spiking = seen.reindex(spot.index, fill_value=False)
+        crash = (returns(spot, self.bars) < -self.drop) & yen_spiking
+        close = traded_price(data, self.asset, events)
+        crash = crash.reindex(close.index, fill_value=False)
         entries, exits = hold_for(crash, self.hold_days)
         return Signals(close=close, entries=entries, exits=exits, sl_stop=self.stop)
 
     def benchmark(self, data) -> pd.Series:
-        return data.close(self.asset).pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(traded_price(data, self.asset, load_events()), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

@@ -26,9 +26,10 @@ TLT trades at its own close that day, after the fixing.
 Source: a widely shared social-media thread on the BoJ's latest hike (January 2026).
 Requires: USDJPY, UST10Y, JGB10Y; UST2Y and JGB2Y for ``short_rates="2y"``;
 TLT for ``trade`` TLT or both; BoJ and FOMC calendars. ``needs()`` loads
-exactly these, the traded symbol first. For ``trade="both"`` that is USDJPY,
-so the basket takes FX default costs: no borrow on the TLT short unless
---borrow is given (which charges both legs).
+exactly these, the traded symbol first. For ``trade="both"`` each leg pays its
+own asset class's default costs: USDJPY FX fees and no borrow (its carry is in
+its price), the TLT short the rates fees and borrow, unless
+--fees/--slippage/--borrow sets one for both.
 Benchmark: always long JPY (the inverse of the USDJPY price traded) for
 ``trade="USDJPY"``, else cash.
 """
@@ -39,10 +40,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.carry import carry_price, rate_changes, rates_on_bars
-from jpmacro_bt.errors import StrategyError, did_you_mean
+from jpmacro_bt.carry import rate_changes, rates_on_bars
 from jpmacro_bt.events import load_events
-from jpmacro_bt.indicators import align, latch, needed, state_on, to_basket, to_target_weights
+from jpmacro_bt.indicators import align_flags, buy_and_hold, latch, needed, state_on, to_basket, to_target_weights, traded_price
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 SHORT_RATES = ("policy", "2y")
@@ -56,17 +56,11 @@ class HedgedYieldRepatriation(Strategy):
     symbols = ("USDJPY", "UST10Y", "JGB10Y")
     calendars = ("boj", "fomc")
 
-    short_rates: str = param("policy", help="hedge cost from 'policy' rates (Fed, BoJ) or '2y' yields (UST2Y-JGB2Y)", grid=SHORT_RATES)
+    short_rates: str = param("policy", help="hedge cost from 'policy' rates (Fed, BoJ) or '2y' yields (UST2Y-JGB2Y)", grid=SHORT_RATES, choices=SHORT_RATES)
     threshold_bp: float = param(0.0, min=-500.0, max=500.0, help="enter when the hedged pickup is below this, basis points", grid=(-50.0, 0.0, 50.0))
     band_bp: float = param(25.0, min=0.0, max=500.0, help="leave when the pickup is back above threshold + band, basis points", grid=(0.0, 25.0, 50.0))
-    trade: str = param("USDJPY", help="'USDJPY' (short it = long JPY), 'TLT' (short) or 'both' (half each)", grid=TRADES)
+    trade: str = param("USDJPY", help="'USDJPY' (short it = long JPY), 'TLT' (short) or 'both' (half each)", grid=TRADES, choices=TRADES)
     carry: bool = param(True, help="price USDJPY with the US-Japan policy-rate carry (true) or spot only (false)", grid=())
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for name, value, allowed in (("short_rates", self.short_rates, SHORT_RATES), ("trade", self.trade, TRADES)):
-            if value not in allowed:
-                raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
 
     def _inputs(self) -> tuple[str, ...]:
         """What the pickup is computed from, USDJPY (its calendar) first."""
@@ -94,8 +88,8 @@ class HedgedYieldRepatriation(Strategy):
         if self.trade == "USDJPY":
             return Signals(close=fx, short_entries=fx_state, short_exits=~fx_state)
         tlt = data.close("TLT")
-        seen = align(data, "TLT", {"state": (state.astype(float), data.bars["USDJPY"].close)}, max_fill=10)["state"]
-        tlt_state = state_on(seen > 0.5, tlt.index)
+        seen = align_flags(data, "TLT", {"state": (state, data.bars["USDJPY"].close)}, max_fill=10)["state"]
+        tlt_state = state_on(seen, tlt.index)
         if self.trade == "TLT":
             return Signals(close=tlt, short_entries=tlt_state, short_exits=~tlt_state)
         weights = {s: to_target_weights(-st.astype(float), 0.5) for s, st in (("USDJPY", fx_state), ("TLT", tlt_state))}
@@ -103,12 +97,12 @@ class HedgedYieldRepatriation(Strategy):
         return Signals(close=close, target_weights=target)
 
     def _usdjpy(self, data, events) -> pd.Series:
-        return carry_price(data, "USDJPY", events) if self.carry else data.close("USDJPY")
+        return traded_price(data, "USDJPY", events, carry=self.carry)
 
     def benchmark(self, data) -> pd.Series:
         if self.trade != "USDJPY":
             return super().benchmark(data)
-        return (1.0 / self._usdjpy(data, load_events())).pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(1.0 / self._usdjpy(data, load_events()), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.errors import StrategyError, did_you_mean
-from jpmacro_bt.indicators import above_sma, align, change_bp, drawdown, rolling_vol, state_on
+from jpmacro_bt.indicators import above_sma, align_flags, buy_and_hold, change_bp, drawdown, rolling_vol, state_on
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 JGBS = ("JGB10Y", "JGB30Y")
@@ -41,18 +40,13 @@ class JapanFiscalMeltUp(Strategy):
 
     trend_window: int = param(100, min=5, max=500, help="Nikkei moving-average window of the trend filter, bars", grid=(50, 100, 200))
     fx_window: int = param(100, min=5, max=500, help="USDJPY moving-average window of the weak-yen filter, USDJPY bars", grid=())
-    jgb: str = param("JGB10Y", help="JGB yield that must be rising: JGB10Y or JGB30Y", grid=JGBS)
+    jgb: str = param("JGB10Y", help="JGB yield that must be rising: JGB10Y or JGB30Y", grid=JGBS, choices=JGBS)
     jgb_bars: int = param(60, min=1, max=500, help="look-back of the JGB rise, JGB bars", grid=())
     crash_dd: float = param(0.10, min=0.01, max=0.9, help="drawdown from the recent peak that counts as a crash, fraction (0.10 = 10 %)", grid=(0.07, 0.10, 0.15))
     dd_window: int = param(60, min=5, max=500, help="window of the recent peak, bars", grid=())
     vol_window: int = param(20, min=5, max=250, help="window of the realised volatility, bars", grid=())
     vol_max: float = param(0.35, min=0.05, max=2.0, help="annualised volatility that counts as a crash, fraction (0.35 = 35 %)", grid=(0.25, 0.35, 0.50))
     cooldown: int = param(20, min=1, max=250, help="bars kept out after a crash signal", grid=())
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.jgb not in JGBS:
-            raise StrategyError(f"jgb={self.jgb!r}{did_you_mean(self.jgb, JGBS)}; use one of {', '.join(JGBS)}")
 
     def needs(self) -> tuple[str, ...]:
         return ("NIKKEI225", "USDJPY", self.jgb)
@@ -62,19 +56,19 @@ class JapanFiscalMeltUp(Strategy):
         yen_weak = above_sma(data.close("USDJPY"), self.fx_window)
         # Previous JGB close: the MoF fixing is published after the Tokyo equity close.
         jgb_up = change_bp(data.close(self.jgb), self.jgb_bars).shift(1) > 0
-        seen = align(
+        seen = align_flags(
             data,
             "NIKKEI225",
-            {"yen_weak": (yen_weak.astype(float), data.bars["USDJPY"].close), "jgb_up": (jgb_up.astype(float), data.bars[self.jgb].close)},
+            {"yen_weak": (yen_weak, data.bars["USDJPY"].close), "jgb_up": (jgb_up, data.bars[self.jgb].close)},
         )
         crash = (drawdown(nikkei, self.dd_window) < -self.crash_dd) | (rolling_vol(nikkei, self.vol_window) > self.vol_max)
         recent_crash = crash.astype(float).rolling(self.cooldown, min_periods=1).max() > 0
-        macro = state_on((seen["yen_weak"] > 0.5) & (seen["jgb_up"] > 0.5), nikkei.index)
+        macro = state_on(seen["yen_weak"] & seen["jgb_up"], nikkei.index)
         hold = above_sma(nikkei, self.trend_window) & macro & ~recent_crash
         return Signals(close=nikkei, entries=hold, exits=~hold)
 
     def benchmark(self, data) -> pd.Series:
-        return data.close("NIKKEI225").pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(data.close("NIKKEI225"), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

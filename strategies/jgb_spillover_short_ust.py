@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jpmacro_bt.bonds import par_bond_index
-from jpmacro_bt.errors import StrategyError, did_you_mean
 from jpmacro_bt.indicators import align, change_bp
 from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
@@ -39,17 +38,11 @@ class JgbSpilloverShortUst(Strategy):
     source = "[RB] rebuttal of the 'Japan dumps Treasuries' thread, late January 2026"
     symbols = ("TLT", "JGB30Y")
 
-    signal: str = param("JGB30Y", help="JGB yield whose rise fires: JGB30Y or JGB40Y (from 2007)", grid=SIGNALS)
+    signal: str = param("JGB30Y", help="JGB yield whose rise fires: JGB30Y or JGB40Y (from 2007)", grid=SIGNALS, choices=SIGNALS)
     bars: int = param(5, min=1, max=60, help="look-back of the JGB move, JGB bars", grid=(1, 5, 10, 20))
     rise_bp: float = param(15.0, min=1.0, max=200.0, help="rise that fires, basis points", grid=(10.0, 15.0, 25.0))
     hold_days: int = param(10, min=1, max=250, help="bars held after entry", grid=(5, 10, 20))
-    instrument: str = param("TLT", help="what is shorted: TLT, or 'synthetic' (30-year par bond from UST30Y)", grid=())
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for name, value, allowed in (("signal", self.signal, SIGNALS), ("instrument", self.instrument, INSTRUMENTS)):
-            if value not in allowed:
-                raise StrategyError(f"{name}={value!r}{did_you_mean(value, allowed)}; use one of {', '.join(allowed)}")
+    instrument: str = param("TLT", help="what is shorted: TLT, or 'synthetic' (30-year par bond from UST30Y)", grid=(), choices=INSTRUMENTS)
 
     def needs(self) -> tuple[str, ...]:
         return ("TLT" if self.instrument == "TLT" else "UST30Y", self.signal)

@@ -19,7 +19,8 @@ of ``MarketData.panel`` and is used once; a day Tokyo is shut gives no signal
 Source: Capital Flows Research, "Regime Shift In Japan: The Melt Up Before The Crash" (2026-01-09).
 Requires: ``asset`` (SPX, GOLD, WTI, ES, ...) and NIKKEI225 daily closes;
 ``needs()`` loads the asset chosen. WTI settled below zero on 2020-04-20 and a
-traded price must be positive: run it with --start 2020-04-21 or later.
+traded price must be positive: run it with --start 2020-04-21 or later. An FX
+``asset`` is priced carry-inclusive (``jpmacro_bt.indicators.traded_price``).
 Benchmark: buy and hold ``asset``.
 """
 
@@ -29,7 +30,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.indicators import align, needed, require_price_symbol, returns, to_target_weights
+from jpmacro_bt.events import load_events
+from jpmacro_bt.indicators import align, buy_and_hold, needed, require_price_symbol, returns, to_target_weights, traded_price
 from jpmacro_bt.strategy import Signals, Strategy, param
 
 
@@ -45,13 +47,13 @@ class NikkeiLeadsGlobal(Strategy):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_price_symbol(self.asset, "asset")
+        require_price_symbol(self.asset, "asset", carry=True)
 
     def needs(self) -> tuple[str, ...]:
         return needed(self.asset, "NIKKEI225")
 
     def signals(self, data, events) -> Signals:
-        close = data.close(self.asset)
+        close = traded_price(data, self.asset, events)
         move = returns(data.close("NIKKEI225"), 1)
         seen = align(data, self.asset, {"move": (move, data.bars["NIKKEI225"].close)}, max_fill=0)["move"].reindex(close.index)
         up = seen > self.min_move
@@ -61,7 +63,7 @@ class NikkeiLeadsGlobal(Strategy):
         return Signals(close=close, target_weights=to_target_weights(state, 1.0))
 
     def benchmark(self, data) -> pd.Series:
-        return data.close(self.asset).pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(traded_price(data, self.asset, load_events()), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

@@ -29,10 +29,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from jpmacro_bt.carry import carry_price
-from jpmacro_bt.errors import StrategyError, did_you_mean
 from jpmacro_bt.events import load_events
-from jpmacro_bt.indicators import change_bp
+from jpmacro_bt.indicators import buy_and_hold, change_bp, traded_price
 from jpmacro_bt.strategy import Signals, Strategy, hold_for, param
 
 TENORS = {"2y": ("UST2Y", "JGB2Y"), "10y": ("UST10Y", "JGB10Y")}
@@ -45,17 +43,12 @@ class SpreadTighteningLongJpy(Strategy):
     symbols = ("USDJPY", "UST2Y", "JGB2Y")
     calendars = ("boj", "fomc")
 
-    tenor: str = param("2y", help="spread tenor: '2y' (UST2Y-JGB2Y) or '10y' (UST10Y-JGB10Y)", grid=tuple(TENORS))
+    tenor: str = param("2y", help="spread tenor: '2y' (UST2Y-JGB2Y) or '10y' (UST10Y-JGB10Y)", grid=tuple(TENORS), choices=tuple(TENORS))
     bars: int = param(10, min=1, max=120, help="look-back of the spread change, USDJPY bars", grid=(5, 10, 20))
     narrow_bp: float = param(25.0, min=1.0, max=300.0, help="narrowing that fires, basis points", grid=(15.0, 25.0, 40.0))
     hold_days: int = param(20, min=1, max=250, help="bars held after entry", grid=(10, 20))
     stop: float | None = param(None, min=0.001, max=0.5, help="stop-loss as a fraction of entry (0.03 = 3 %); none = off", grid=())
     carry: bool = param(True, help="price USDJPY with the US-Japan policy-rate carry (true) or spot only (false)", grid=())
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.tenor not in TENORS:
-            raise StrategyError(f"tenor={self.tenor!r}{did_you_mean(self.tenor, TENORS)}; use one of {', '.join(TENORS)}")
 
     def needs(self) -> tuple[str, ...]:
         return ("USDJPY", *TENORS[self.tenor])
@@ -70,10 +63,10 @@ class SpreadTighteningLongJpy(Strategy):
         return Signals(close=close, short_entries=entries, short_exits=exits, sl_stop=self.stop)
 
     def _usdjpy(self, data, events) -> pd.Series:
-        return carry_price(data, "USDJPY", events) if self.carry else data.close("USDJPY")
+        return traded_price(data, "USDJPY", events, carry=self.carry)
 
     def benchmark(self, data) -> pd.Series:
-        return (1.0 / self._usdjpy(data, load_events())).pct_change().fillna(0.0).rename(self.benchmark_name)
+        return buy_and_hold(1.0 / self._usdjpy(data, load_events()), self.benchmark_name)
 
     @property
     def benchmark_name(self) -> str:

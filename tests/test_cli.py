@@ -21,7 +21,7 @@ def invoke(*args: str):
 @pytest.mark.parametrize(("args", "line"), [
     (["run", "boj_hike"], "StrategyError: unknown strategy 'boj_hike' (did you mean boj_hike_long_jpy?); `jpmacro-bt list` shows them"),
     (["run", "boj_hike_long_jpy", "--param", "hold_dayz=3"],
-     "StrategyError: unknown parameter 'hold_dayz' for boj_hike_long_jpy (did you mean hold_days?); its parameters are: hold_days, stop"),
+     "StrategyError: unknown parameter 'hold_dayz' for boj_hike_long_jpy (did you mean hold_days?); its parameters are: hold_days, stop, carry"),
     (["run", "boj_hike_long_jpy", "--param", "hold_days=ten"],
      "StrategyError: parameter hold_days='ten' is not a valid int for boj_hike_long_jpy; e.g. --param hold_days=<int>"),
     (["run", "boj_hike_long_jpy", "--param", "hold_days=0"],
@@ -77,7 +77,7 @@ def test_run_writes_a_complete_report(tmp_path):
     (folder,) = tmp_path.iterdir()
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "metrics.json", "returns.csv", "tearsheet.html", "trades.csv"]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["strategy"]["params"] == {"hold_days": 10, "stop": 0.03}
+    assert manifest["strategy"]["params"] == {"hold_days": 10, "stop": 0.03, "carry": True}
     assert manifest["settings"]["fees"] == 0.0002 and manifest["settings"]["slippage"] == 0.0001
     assert manifest["period"]["start"] == "2016-01-04" and manifest["period"]["end"] == "2026-06-30"
     assert "tearsheet.html" in result.stdout

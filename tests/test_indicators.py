@@ -10,7 +10,10 @@ from jpmacro_bt.errors import DataError, StrategyError
 from jpmacro_bt.indicators import (
     above_sma,
     align,
+    align_flags,
     basket_close,
+    buy_and_hold,
+    carry_priced,
     change_bp,
     drawdown,
     hold_until,
@@ -22,6 +25,7 @@ from jpmacro_bt.indicators import (
     state_on,
     to_basket,
     to_target_weights,
+    traded_price,
     yen_spike,
     zscore,
 )
@@ -181,3 +185,38 @@ def test_inputs_unchanged():
         fn(fx)
     align(data, "NIKKEI225", {"fx": (fx, ECB)})
     pd.testing.assert_series_equal(fx, before)
+
+
+def test_align_flags_is_align_of_booleans():
+    # The Tokyo flag reaches New York the same day; rows without a value are dropped as align drops them.
+    tokyo = pd.Series([True, False, True], index=pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-04"], name="date"))
+    data = market(SPX=(b(10, 20, 30, 40), NEW_YORK))
+    got = align_flags(data, "SPX", {"x": (tokyo, TOKYO)}, max_fill=0)["x"]
+    assert got.dtype == bool and got.tolist() == [True, False, True]
+    assert [f"{d:%m-%d}" for d in got.index] == ["01-01", "01-02", "01-04"]
+    pd.testing.assert_series_equal(got, align(data, "SPX", {"x": (tokyo.astype(float), TOKYO)}, max_fill=0)["x"] > 0.5)
+
+
+def test_buy_and_hold_is_the_price_return_from_zero():
+    got = buy_and_hold(b(100, 110, 99), "bench")
+    assert got.name == "bench" and got.tolist() == pytest.approx([0.0, 0.1, 99 / 110 - 1])
+
+
+def test_traded_price_is_carry_inclusive_for_fx_pairs_only():
+    from jpmacro_bt.carry import carry_price
+    from jpmacro_bt.events import load_events
+
+    data = make_market(["AUDJPY", "NIKKEI225", "EURJPY"])
+    events = load_events()
+    pd.testing.assert_series_equal(traded_price(data, "AUDJPY", events), carry_price(data, "AUDJPY", events).rename("AUDJPY"))
+    pd.testing.assert_series_equal(traded_price(data, "AUDJPY", events, carry=False), data.close("AUDJPY"))
+    pd.testing.assert_series_equal(traded_price(data, "NIKKEI225", events), data.close("NIKKEI225"))
+    assert (carry_priced("AUDJPY"), carry_priced("EURJPY"), carry_priced("NIKKEI225"), carry_priced("basket")) == (True, False, False, False)
+    with pytest.raises(StrategyError, match="asset='EURJPY': no policy rates"):
+        require_price_symbol("EURJPY", "asset", carry=True)
+    require_price_symbol("EURJPY", "asset")  # a price all the same, for a strategy that does not hold it
+
+
+def test_hold_until_checks_its_bars():
+    with pytest.raises(StrategyError, match="bars=0 must be a whole number of bars >= 1"):
+        hold_until(b(1, 0, 1).astype(bool), 0)

@@ -54,3 +54,12 @@ def test_bad_weights_are_named(text, message):
 
 def test_default_weights_are_equal():
     assert parse_weights(None, 4) == (0.25, 0.25, 0.25, 0.25)
+
+
+def test_portfolio_cagr_runs_on_calendar_time():
+    # The common period is Tue 2 .. Thu 4 Jan 2024: two calendar days, 2 / 365.25 years, whatever the bar count.
+    a = _member("a", ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], [0.0, 0.01, 0.02, -0.01], [0.0, 0.0, 0.0, 0.0])
+    b = _member("b", ["2024-01-02", "2024-01-04", "2024-01-05"], [0.0, 0.04, 0.01], [0.0, 0.01, 0.01])
+    p = combine([a, b], (0.5, 0.25))
+    total = 1.01 * 1.005 - 1
+    assert p.metrics["strategy"]["cagr"] == pytest.approx((1 + total) ** (365.25 / 2) - 1, rel=1e-12)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jpmacro_bt.engine.metrics import compute_metrics, periods_per_year
+from jpmacro_bt.engine.metrics import calendar_years, compute_metrics, periods_per_year
 from jpmacro_bt.engine.simulate import backtest_many
 from jpmacro_bt.research.stats import (
     block_stats,
@@ -63,12 +63,40 @@ def _columns() -> pd.DataFrame:
 
 def test_vectorised_metrics_equal_compute_metrics_exactly():
     frame = _columns()
-    mine = return_metrics(frame.to_numpy(), periods_per_year(frame.index))
+    mine = return_metrics(frame.to_numpy(), periods_per_year(frame.index), calendar_years(frame.index))
     for j, name in enumerate(frame.columns):
         theirs = compute_metrics(frame[name])
         for key, value in theirs.items():
             got = float(mine[key][j])
             assert (value is None and math.isnan(got)) or got == value, (name, key, value, got)
+
+
+def _growing(index: pd.DatetimeIndex, rate: float) -> pd.Series:
+    """Returns of a wealth growing ``rate`` a year in calendar time, flat (0) on the first bar."""
+    years = np.asarray((index - index[0]).days) / 365.25
+    return pd.Series((1 + rate) ** years, index=index).pct_change().fillna(0.0)
+
+
+@pytest.mark.parametrize("freq", ["B", "D", "W-FRI"])
+def test_cagr_is_growth_over_calendar_time_whatever_the_calendar(freq):
+    # 10 % a year in calendar time reads 10 % whether there are 261, 365 or 52 bars a year. Counting
+    # 252 bars a year instead read 9.64 %, 9.99 % and 58.3 % here.
+    index = pd.date_range("2016-01-04", "2025-12-31", freq=freq)
+    r = _growing(index, 0.10)
+    assert compute_metrics(r)["cagr"] == pytest.approx(0.10, rel=1e-12)
+    assert return_metrics(r.to_numpy(), periods_per_year(index), calendar_years(index))["cagr"][0] == compute_metrics(r)["cagr"]
+
+
+def test_bars_a_year_are_measured_from_a_year_or_more_of_dates():
+    # By hand: 2016-01-04 .. 2025-12-31 is 3649 days = 9.9904 years of 365.25 days.
+    weekdays = pd.bdate_range("2016-01-04", "2025-12-31")  # 2608 bars: 2607 / 9.9904 = 260.95
+    assert calendar_years(weekdays) == pytest.approx(3649 / 365.25) and periods_per_year(weekdays) == 261
+    daily = pd.date_range("2016-01-04", "2025-12-31")  # 3650 bars: 3649 / 9.9904 = 365.25
+    assert periods_per_year(daily) == 365
+    holidays = weekdays[weekdays.day_of_year % 20 != 0]  # about one weekday in twenty shut: 2478 bars, 247.9 a year
+    assert periods_per_year(holidays) == round((len(holidays) - 1) / (3649 / 365.25)) == 248
+    # Shorter than a year: 252 for weekdays, 365 with weekend bars.
+    assert periods_per_year(weekdays[:200]) == 252 and periods_per_year(daily[:200]) == 365
 
 
 def test_metrics_are_column_independent():
@@ -180,6 +208,9 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     assert a == bootstrap(r, 252, samples=400, seed=1)
     point = return_metrics(r, 252)
     assert a.sharpe[0] < point["sharpe"][0] < a.sharpe[1] and a.cagr[0] < point["cagr"][0] < a.cagr[1]
+    # Over calendar time: the same resamples spread over twice the years grow at about half the rate.
+    dated = bootstrap(r, 252, years=2 * len(r) / 252, samples=400, seed=1)
+    assert dated.sharpe == a.sharpe and dated.cagr[1] == pytest.approx(math.sqrt(1 + a.cagr[1]) - 1)
     assert a.samples == 400 and a.undefined == 0 and a.block == 21
     flat = bootstrap(np.zeros(300), 252, samples=50)
     assert math.isnan(flat.sharpe[0]) and flat.undefined == 50

@@ -7,6 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
+from jpmacro_bt.errors import StrategyError
 from jpmacro_bt.events import load_events
 from jpmacro_bt.engine.run import compute_signals
 from jpmacro_bt.engine.simulate import backtest
@@ -72,3 +73,50 @@ def test_inputs_unchanged(sid):
     compute_signals(strategy, data, load_events())
     for s, series in before.items():
         pd.testing.assert_series_equal(series, data.close(s))
+
+
+@pytest.mark.parametrize("sid", sorted(SPECS))
+def test_choices_hold_their_default_and_grid_and_refuse_the_rest(sid):
+    spec = SPECS[sid]
+    for f in spec.parameters():
+        choices = f.metadata.get("choices", ())
+        if not choices:
+            continue
+        assert f.default in choices and set(f.metadata.get("grid", ())) <= set(choices), f.name
+        wrong = f"{choices[0]}x"
+        with pytest.raises(StrategyError, match=rf"^{f.name}='{wrong}' \(did you mean {choices[0]}\?\); use one of {', '.join(choices)}$"):
+            spec.build({f.name: wrong})
+
+
+# Every strategy whose parameters can make it hold a currency pair, with such a choice.
+FX_HOLDINGS = {
+    "boj_hike_long_jpy": {},
+    "boj_hike_short_risk": {"asset": "AUDJPY"},
+    "carry_unwind_short_risk": {"asset": "USDJPY"},
+    "correlation_to_one_risk_off": {"asset": "AUDJPY"},
+    "fade_the_panic": {"asset": "MXNJPY"},
+    "nikkei_leads_global": {"asset": "AUDJPY"},
+    "spread_tightening_long_jpy": {},
+    "hedged_yield_repatriation": {},
+}
+
+
+@pytest.mark.parametrize("sid", sorted(FX_HOLDINGS))
+def test_a_currency_pair_is_held_at_its_carry_inclusive_price(sid):
+    """FX pays no borrow because its carry is in the price: every strategy holding a pair trades carry_price."""
+    from jpmacro_bt.carry import carry_price
+
+    strategy = SPECS[sid].build(FX_HOLDINGS[sid])
+    pair = strategy.needs()[0]
+    data = make_market(strategy.needs())
+    events = load_events()
+    close = strategy.signals(data, events).close
+    expected = carry_price(data, pair, events)
+    pd.testing.assert_series_equal(close, expected.rename(pair))
+    assert not close.equals(data.close(pair).loc[close.index])  # not the spot quote
+
+
+@pytest.mark.parametrize("sid", ["boj_hike_short_risk", "carry_unwind_short_risk", "fade_the_panic", "nikkei_leads_global"])
+def test_a_pair_whose_carry_cannot_be_priced_is_refused(sid):
+    with pytest.raises(StrategyError, match=r"asset='EURJPY': no policy rates for its currencies, so the carry"):
+        SPECS[sid].build({"asset": "EURJPY"})

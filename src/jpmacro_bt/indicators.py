@@ -14,8 +14,9 @@ Families: moves (:func:`returns`, :func:`change_bp`), statistics
 position helpers (:func:`latch`, :func:`hold_until`, :func:`state_on`,
 :func:`to_target_weights`), baskets of assets on different calendars
 (:func:`basket_close`, :func:`to_basket`), alignment of derived series across
-markets (:func:`align`), parameter checks (:func:`require_price_symbol`) and
-the symbols parameters choose (:func:`needed`).
+markets (:func:`align`, :func:`align_flags`), traded prices and benchmarks
+(:func:`traded_price`, :func:`buy_and_hold`), parameter checks
+(:func:`require_price_symbol`) and the symbols parameters choose (:func:`needed`).
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from jpmacro_bt.carry import CURRENCY_TZ, carry_price
 from jpmacro_bt.data import MarketData
 from jpmacro_bt.errors import DataError, StrategyError, did_you_mean
+from jpmacro_bt.events import Events
 from jpmacro_bt.sources.base import Bars
+from jpmacro_bt.strategy import hold_for
 from jpmacro_bt.symbols import SYMBOLS, get_symbol
 
 __all__ = [
     "above_sma",
     "align",
+    "align_flags",
     "basket_close",
+    "buy_and_hold",
+    "carry_priced",
     "change_bp",
     "drawdown",
     "hold_until",
@@ -47,6 +54,7 @@ __all__ = [
     "state_on",
     "to_basket",
     "to_target_weights",
+    "traded_price",
     "yen_spike",
     "zscore",
 ]
@@ -154,8 +162,8 @@ def yen_spike(usdjpy: pd.Series, bars: int, threshold: float | None, z: float | 
 def latch(on: pd.Series, off: pd.Series) -> pd.Series:
     """A state that turns True on an ``on`` bar and stays True until an ``off`` bar (hysteresis).
 
-    Where both are True on the same bar, ``on`` wins (as with :func:`hold_until`,
-    whose new entry on an exit bar continues the position). Starts False.
+    Where both are True on the same bar, ``on`` wins (as an entry on the bar of
+    an exit keeps the position in the engine). Starts False.
     """
     state = pd.Series(np.nan, index=on.index)
     state[off.eq(True).to_numpy()] = 0.0
@@ -166,27 +174,12 @@ def latch(on: pd.Series, off: pd.Series) -> pd.Series:
 def hold_until(entries: pd.Series, bars: int, exit_when: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     """Entries kept and their exits: ``bars`` bars later, or earlier at the first bar after entry where ``exit_when`` is True.
 
-    Like :func:`jpmacro_bt.strategy.hold_for` (which it equals when
-    ``exit_when`` is None): an entry inside an open holding window is dropped,
-    and a new entry may start on the bar the previous one exits.
+    :func:`jpmacro_bt.strategy.hold_for` with its ``bars`` checked: an entry
+    inside an open holding window is dropped, and a new entry may start on the
+    bar the previous one exits (a new trade from that close).
     """
     _check_bars(bars)
-    flags = entries.eq(True).to_numpy()
-    stop = np.zeros_like(flags) if exit_when is None else exit_when.reindex(entries.index, fill_value=False).eq(True).to_numpy()
-    keep = np.zeros_like(flags)
-    leave = np.zeros_like(flags)
-    n = len(flags)
-    free_from = 0
-    for i in np.flatnonzero(flags):
-        if i < free_from:
-            continue
-        keep[i] = True
-        early = np.flatnonzero(stop[i + 1 : i + bars])
-        out = i + 1 + early[0] if len(early) else i + bars
-        if out < n:
-            leave[out] = True
-        free_from = out
-    return pd.Series(keep, index=entries.index), pd.Series(leave, index=entries.index)
+    return hold_for(entries, bars, exit_when)
 
 
 def state_on(state: pd.Series, index: pd.Index) -> pd.Series:
@@ -256,14 +249,58 @@ def align(data: MarketData, calendar: str, series: Mapping[str, tuple[pd.Series,
     return MarketData(bars).panel([calendar, *series], calendar=calendar, max_fill=max_fill).drop(columns=calendar)
 
 
+def align_flags(data: MarketData, calendar: str, flags: Mapping[str, tuple[pd.Series, str]], *, max_fill: int = 5) -> pd.DataFrame:
+    """Boolean series (events or regimes) on the bars of ``calendar``: :func:`align` for flags.
+
+    Same rule and rows as :func:`align` (a row lacking any value is dropped),
+    True where the flag last public at that bar's close was True. Reindex an
+    event with ``fill_value=False`` and a regime with :func:`state_on`.
+    """
+    seen = align(data, calendar, {name: (values.astype(float), close) for name, (values, close) in flags.items()}, max_fill=max_fill)
+    return seen > 0.5
+
+
+# --- traded prices and benchmarks ------------------------------------------------
+
+
+def carry_priced(symbol: str) -> bool:
+    """True for an FX pair whose two currencies have policy rates, so its carry can be priced."""
+    try:
+        fx = get_symbol(symbol).asset_class == "fx"
+    except DataError:
+        return False
+    return fx and symbol[:3] in CURRENCY_TZ and symbol[3:] in CURRENCY_TZ
+
+
+def traded_price(data: MarketData, symbol: str, events: Events, *, carry: bool = True) -> pd.Series:
+    """The price a position in ``symbol`` earns, named ``symbol``: an FX pair carry-inclusive
+    (:func:`jpmacro_bt.carry.carry_price`), anything else (or ``carry=False``) its close.
+
+    A short FX position pays the interest differential through this price,
+    which is why FX shorts pay no borrow. The carry-inclusive price starts
+    where both currencies' policy rates are known, at that bar's close, and
+    then compounds the carry: its level drifts from the quoted rate (a
+    trade's prices are on this scale; its return is what it earned).
+    """
+    if carry and carry_priced(symbol):
+        return carry_price(data, symbol, events).rename(symbol)
+    return data.close(symbol)
+
+
+def buy_and_hold(price: pd.Series, name: str) -> pd.Series:
+    """Daily returns of holding ``price`` throughout (0 on its first bar), named ``name``: a strategy's benchmark."""
+    return price.pct_change().fillna(0.0).rename(name)
+
+
 # --- parameter checks ------------------------------------------------------------
 
 
-def require_price_symbol(name: str, param: str, *, extra: tuple[str, ...] = ()) -> None:
+def require_price_symbol(name: str, param: str, *, extra: tuple[str, ...] = (), carry: bool = False) -> None:
     """Raise :class:`StrategyError` unless ``name`` is a tradable (``price``) symbol or one of ``extra``.
 
     Yields are percent levels and holdings are levels: neither can be traded
-    as a price.
+    as a price. With ``carry`` (a strategy that trades FX through
+    :func:`traded_price`), an FX pair must be one whose carry can be priced.
     """
     if name in extra:
         return
@@ -276,6 +313,11 @@ def require_price_symbol(name: str, param: str, *, extra: tuple[str, ...] = ()) 
         raise StrategyError(
             f"{param}={name!r} is a {sym.kind} ({sym.description}), not a price: it cannot be traded; "
             f"use a price symbol such as NIKKEI225, SPX or TLT"
+        )
+    if carry and sym.asset_class == "fx" and not carry_priced(name):
+        raise StrategyError(
+            f"{param}={name!r}: no policy rates for its currencies, so the carry a position in it earns or pays cannot be priced; "
+            f"trade a pair of {', '.join(CURRENCY_TZ)} (e.g. AUDJPY, USDJPY)"
         )
 
 

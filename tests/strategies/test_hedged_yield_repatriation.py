@@ -57,7 +57,7 @@ def test_usdjpy_is_carry_inclusive_by_default():
     # The same trade, priced with the carry: flat USDJPY days now cost the short the rate gap.
     # Without BoJ/FOMC events the rates are the CSV back-fill: USD 0.25 %, JPY 0.10 %.
     sig = build("hedged_yield_repatriation", short_rates="2y").signals(_data(), events())
-    assert sig.close.name == "USDJPY_carry"
+    assert sig.close.name == "USDJPY"  # named for the symbol traded, priced carry-inclusive
     fri_mon = sig.close.loc["2024-01-08"] / sig.close.loc["2024-01-05"] - 1
     assert fri_mon == pytest.approx((149 / 150) * (1 + 0.0025 * 3 / 365) - (1 + 0.0010 * 3 / 365))
 

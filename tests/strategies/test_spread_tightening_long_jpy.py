@@ -39,7 +39,7 @@ def test_the_short_pays_the_us_japan_carry():
     # Fri 5 -> Mon 8 Jan: 150 -> 148, 3 days; Mon -> Tue: 148 -> 147; Tue -> Wed: 147 -> 147.
     ev = events(boj=[("2023-12-19 12:00", "hold", -0.1)], fomc=[("2023-12-13 14:00", "hold", 5.5)])
     sig = build("spread_tightening_long_jpy", bars=2, narrow_bp=20.0, hold_days=3).signals(_data(), ev)
-    assert sig.close.name == "USDJPY_carry" and flags(sig.short_entries) == ["2024-01-05"]
+    assert sig.close.name == "USDJPY" and flags(sig.short_entries) == ["2024-01-05"]
     r1 = (148 / 150) * (1 + 0.055 * 3 / 365) - (1 - 0.001 * 3 / 365)
     r2 = (147 / 148) * (1 + 0.055 / 365) - (1 - 0.001 / 365)
     r3 = 0.056 / 365

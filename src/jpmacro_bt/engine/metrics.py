@@ -6,7 +6,9 @@ decides whether more of it is better.
 
 :func:`compute_metrics` computes the headline metrics of one return series with
 quantstats' own functions (``quantstats.stats``; the HTML report lives in
-:mod:`jpmacro_bt.reports.tearsheet`), annualised with :func:`periods_per_year`.
+:mod:`jpmacro_bt.reports.tearsheet`), except CAGR, which is annualised over
+calendar time (:func:`calendar_years`); volatility, Sharpe and Sortino are
+annualised per bar with :func:`periods_per_year` bars a year.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = [
     "RANKABLE",
     "REGISTRY",
     "Metric",
+    "calendar_years",
+    "cagr",
     "compute_metrics",
     "format_metric",
     "label",
@@ -87,9 +91,45 @@ def label(key: str) -> str:
     return REGISTRY[key].label if key in REGISTRY else key
 
 
+DAYS_A_YEAR = 365.25  # a calendar year, leap years included
+
+
+def calendar_years(index: pd.DatetimeIndex) -> float:
+    """Calendar time from the first bar to the last, in years of 365.25 days (0 for fewer than two bars).
+
+    A run starts flat at its first close, so its first bar's return is that of
+    no time held: ``n`` bars span ``n - 1`` bar-to-bar returns over this time.
+    """
+    if len(index) < 2:
+        return 0.0
+    return (index[-1] - index[0]).total_seconds() / (DAYS_A_YEAR * 86_400.0)
+
+
 def periods_per_year(index: pd.DatetimeIndex) -> int:
-    """252 for business-day calendars, 365 when the data trade on weekends too."""
+    """Bars a year, for annualising per-bar volatility and Sharpe: measured from the data's own calendar.
+
+    Over a span of a year or more: ``round((bars - 1) / calendar_years(index))``,
+    the bar-to-bar returns per calendar year (the ECB calendar gives about
+    256, Tokyo 245, New York 252, a merged ECB and Tokyo calendar 260,
+    markets open every day 365). Over a shorter span a calendar cannot be
+    measured (a holiday season would decide it): 365 when any bar falls on a
+    weekend, else 252.
+    """
+    years = calendar_years(index)
+    if years * DAYS_A_YEAR >= 365.0:
+        return max(1, round((len(index) - 1) / years))
     return 365 if (index.day_of_week >= 5).any() else 252
+
+
+def cagr(total_return: float, years: float) -> float | None:
+    """Compound annual growth over calendar time: ``(1 + total_return) ** (1 / years) - 1``.
+
+    None where undefined: no time elapsed, or a loss beyond everything.
+    """
+    wealth = 1.0 + float(total_return)
+    if not years > 0 or not math.isfinite(wealth) or wealth < 0:
+        return None
+    return _num(math.pow(wealth, 1.0 / years) - 1.0)
 
 
 def _num(value: float) -> float | None:
@@ -119,18 +159,21 @@ def compute_metrics(returns: pd.Series, *, trades: pd.DataFrame | None = None, e
     """Headline metrics as plain floats (None where undefined, e.g. Sharpe of a flat series).
 
     Return-based metrics are quantstats' own, annualised with
-    :func:`periods_per_year`; ``trades`` counts closed and open positions,
-    ``win_rate`` is the share of closed ones with a positive P&L and
-    ``exposure`` the share of bars ending in a position.
+    :func:`periods_per_year` bars a year, except CAGR: :func:`cagr` of the
+    total return over :func:`calendar_years` from the first bar to the last.
+    ``trades`` counts trades closed and open (one per hold), ``win_rate`` is
+    the share of closed ones with a positive P&L and ``exposure`` the share of
+    bars ending in a position.
     """
     import quantstats.stats as qs
 
     periods = periods_per_year(returns.index)
     flat = bool((returns == 0).all())
     with quiet():
+        total = qs.comp(returns)
         out = {
-            "total_return": _num(qs.comp(returns)),
-            "cagr": _num(qs.cagr(returns, periods=periods)),
+            "total_return": _num(total),
+            "cagr": cagr(total, calendar_years(returns.index)),
             "sharpe": None if flat else _num(qs.sharpe(returns, rf=0.0, periods=periods)),
             "sortino": None if flat else _num(qs.sortino(returns, rf=0.0, periods=periods)),
             "max_drawdown": _num(qs.max_drawdown(returns)) if not flat else 0.0,

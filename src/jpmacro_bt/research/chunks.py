@@ -184,7 +184,7 @@ def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tu
     Signal sets that can share a vectorbt call (same kind, assets and bars)
     are simulated together, one column each (:func:`jpmacro_bt.engine.simulate.backtest_many`).
     """
-    from jpmacro_bt.engine.metrics import periods_per_year
+    from jpmacro_bt.engine.metrics import calendar_years, periods_per_year
     from jpmacro_bt.engine.simulate import backtest_many, batch_key
     from jpmacro_bt.research.stats import block_stats, return_metrics
 
@@ -209,7 +209,7 @@ def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tu
         batch = backtest_many([signals[i] for i in members], init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow_rate=borrow)
         index = batch.returns.index
         values = batch.returns.to_numpy()
-        metrics = return_metrics(values, periods_per_year(index))
+        metrics = return_metrics(values, periods_per_year(index), calendar_years(index))
         cols = np.asarray(members)
         for k, v in metrics.items():
             out[k][cols] = v

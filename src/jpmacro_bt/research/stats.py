@@ -2,8 +2,8 @@
 
 Families:
 
-* :func:`return_metrics`: the return metrics of :func:`jpmacro_bt.reports.tearsheet.compute_metrics`
-  (quantstats' own definitions) for every column of a bars x N array at once;
+* :func:`return_metrics`: the return metrics of :func:`jpmacro_bt.engine.metrics.compute_metrics`
+  for every column of a bars x N array at once;
 * :func:`probabilistic_sharpe`, :func:`expected_max_sharpe`, :func:`deflated_sharpe`:
   is the best Sharpe ratio of N trials better than luck (Bailey and López de Prado 2014);
 * :func:`block_stats`, :func:`cscv`, :func:`pbo`: the probability of backtest
@@ -14,7 +14,8 @@ Families:
 
 Sharpe ratios here are per bar unless a name says ``annual``; an annualised
 one is the per-bar one times ``sqrt(periods)``. Everything is numpy; nothing
-imports quantstats (only :mod:`jpmacro_bt.reports.tearsheet` does).
+imports quantstats (only :mod:`jpmacro_bt.engine.metrics` and
+:mod:`jpmacro_bt.reports.tearsheet` do).
 """
 
 from __future__ import annotations
@@ -66,14 +67,16 @@ def _columns(returns: np.ndarray) -> np.ndarray:
     return r
 
 
-def return_metrics(returns: np.ndarray, periods: int) -> dict[str, np.ndarray]:
-    """quantstats' return metrics of every column, as :func:`~jpmacro_bt.reports.tearsheet.compute_metrics` gives them.
+def return_metrics(returns: np.ndarray, periods: int, years: float | None = None) -> dict[str, np.ndarray]:
+    """The return metrics of every column, as :func:`~jpmacro_bt.engine.metrics.compute_metrics` gives them.
 
     For a column ``r`` of ``n`` non-missing returns (infinities count as
-    missing), with ``P = periods`` bars a year:
+    missing), with ``P = periods`` bars a year and ``Y = years`` of calendar
+    time from the first bar to the last:
 
     * ``total_return = prod(1 + r) - 1``;
-    * ``cagr = (1 + total_return) ** (P / n) - 1`` (NaN below a total loss);
+    * ``cagr = (1 + total_return) ** (1 / Y) - 1`` (NaN below a total loss);
+      without ``years`` (a resampled series has no dates), ``Y = n / P``;
     * ``sharpe = mean(r) / std(r, ddof=1) * sqrt(P)`` (rf = 0);
     * ``sortino = mean(r) / sqrt(sum(r[r < 0] ** 2) / n) * sqrt(P)``;
     * ``max_drawdown = min(equity / running peak) - 1``, the equity
@@ -88,7 +91,8 @@ def return_metrics(returns: np.ndarray, periods: int) -> dict[str, np.ndarray]:
     Parameters
     ----------
     returns : bars x columns array (or one series) of simple returns.
-    periods : bars a year, :func:`jpmacro_bt.reports.tearsheet.periods_per_year`.
+    periods : bars a year, :func:`jpmacro_bt.engine.metrics.periods_per_year` of the bars' dates.
+    years : :func:`jpmacro_bt.engine.metrics.calendar_years` of the bars' dates.
     """
     r = _columns(returns)
     missing = np.isnan(r)
@@ -100,10 +104,10 @@ def return_metrics(returns: np.ndarray, periods: int) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = 1.0 + filled
         total = np.prod(growth, axis=0) - 1.0
-        years = count / periods
+        span = count / periods if years is None else np.full(r.shape[1], float(years))
         wealth = total + 1.0
         # libm's pow per column, as quantstats gets for one series: numpy's vectorised pow may differ in the last bit.
-        grown = np.array([math.pow(w, 1.0 / y) if y > 0 else math.nan for w, y in zip(np.abs(wealth).tolist(), years.tolist(), strict=True)])
+        grown = np.array([math.pow(w, 1.0 / y) if y > 0 else math.nan for w, y in zip(np.abs(wealth).tolist(), span.tolist(), strict=True)])
         cagr = np.where(wealth < 0, np.nan, grown - 1.0)
         mean = filled.sum(axis=0) / count
         dev = mean - filled  # pandas' (avg - values) ** 2, missing bars left out
@@ -437,7 +441,9 @@ class Bootstrap:
     block: int
 
 
-def bootstrap(returns: np.ndarray, periods: int, *, samples: int = 1000, block: int = 21, level: float = 0.95, seed: int = 0) -> Bootstrap:
+def bootstrap(
+    returns: np.ndarray, periods: int, *, years: float | None = None, samples: int = 1000, block: int = 21, level: float = 0.95, seed: int = 0
+) -> Bootstrap:
     """Confidence intervals for the annualised Sharpe ratio and CAGR of one return series.
 
     Circular block bootstrap: each resample is ``ceil(T / block)`` blocks of
@@ -445,8 +451,9 @@ def bootstrap(returns: np.ndarray, periods: int, *, samples: int = 1000, block: 
     the end), cut to ``T`` bars; blocks keep the serial dependence of positions
     held for days (the default, 21 bars, is about a trading month). The
     interval is the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles of
-    the resampled metrics (:func:`return_metrics`). Seeded: the same input
-    gives the same interval.
+    the resampled metrics (:func:`return_metrics`; each resample spans the
+    original's ``years``, when given, as its CAGR's calendar time). Seeded: the
+    same input gives the same interval.
     """
     r = np.asarray(returns, dtype=np.float64)
     r = r[np.isfinite(r)]
@@ -459,7 +466,7 @@ def bootstrap(returns: np.ndarray, periods: int, *, samples: int = 1000, block: 
     n_blocks = -(-t // block)
     starts = rng.integers(0, t, size=(samples, n_blocks))
     idx = ((starts[:, :, None] + np.arange(block)) % t).reshape(samples, -1)[:, :t]
-    m = return_metrics(r[idx].T, periods)
+    m = return_metrics(r[idx].T, periods, years)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
 
     def interval(x: np.ndarray) -> tuple[float, float]:

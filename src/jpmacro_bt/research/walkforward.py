@@ -178,7 +178,7 @@ def walk_forward(
     (data cut at ``end``, traded from ``start``) and returns its daily returns
     and trade count.
     """
-    from jpmacro_bt.engine.metrics import periods_per_year
+    from jpmacro_bt.engine.metrics import calendar_years, periods_per_year
     from jpmacro_bt.research.stats import return_metrics
 
     periods = periods_per_year(index)
@@ -197,7 +197,7 @@ def walk_forward(
         chosen = dict(params[row])
         oos, trades = single(spec.build(chosen), data, split.oos_start, split.oos_end)
         pieces.append(oos)
-        m = return_metrics(oos.to_numpy(), periods)
+        m = return_metrics(oos.to_numpy(), periods, calendar_years(oos.index))
         chosen_folds.append(Fold(
             split=split, row=row, chosen=chosen, is_value=float(score[row]), oos_value=float(m[metric][0]),
             is_sharpe=float(table["sharpe"].iloc[row]), oos_sharpe=float(m["sharpe"][0]), oos_trades=trades, fallback=fallback,
@@ -206,6 +206,6 @@ def walk_forward(
     first = spec.build(dict(chosen_folds[0].chosen))
     bench = first.benchmark(data).reindex(returns.index).fillna(0.0)
     bench.iloc[0] = 0.0
-    stitched = {k: float(v[0]) for k, v in return_metrics(returns.to_numpy(), periods).items()}
+    stitched = {k: float(v[0]) for k, v in return_metrics(returns.to_numpy(), periods, calendar_years(returns.index)).items()}
     stitched["trades"] = float(sum(f.oos_trades for f in chosen_folds))
     return WalkForward(mode, metric, tuple(chosen_folds), returns, bench.rename("benchmark"), periods, stitched, tuple(dict.fromkeys(notes)))
