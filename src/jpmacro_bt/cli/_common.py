@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,7 +9,6 @@ from typing import Annotated, Optional
 import typer
 
 __all__ = [
-    "check_settings",
     "console",
     "parse_date",
     "parse_params",
@@ -83,26 +81,3 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise StrategyError(f"--param {pair!r} is not NAME=VALUE; e.g. --param hold_days=10")
         out[name.strip()] = value.strip()
     return out
-
-
-# The engine's own bounds (engine.simulate), checked here before any data is loaded or strategy code runs.
-MAX_SIZE = 10.0
-_COST_BOUNDS = {
-    "--fees": (0.1, "--fees 0.0002 for 2 bp"),
-    "--slippage": (0.1, "--slippage 0.0001 for 1 bp"),
-    "--borrow": (1.0, "--borrow 0.005 for 0.5 % a year"),
-}
-
-
-def check_settings(*, init_cash: float, size: float, fees: Optional[float] = None, slippage: Optional[float] = None, borrow: Optional[float] = None) -> None:
-    """Refuse money settings no backtest can use (NaN and infinities included), naming the option and a valid value."""
-    from jpmacro_bt.errors import StrategyError
-
-    if not (math.isfinite(init_cash) and init_cash > 0):
-        raise StrategyError(f"--init-cash {init_cash:g} is not a positive amount of money; e.g. --init-cash 100000")
-    if not (math.isfinite(size) and 0 < size <= MAX_SIZE):
-        raise StrategyError(f"--size {size:g} is out of range: use a fraction of equity above 0 and at most {MAX_SIZE:g}, e.g. --size 1")
-    for flag, value in (("--fees", fees), ("--slippage", slippage), ("--borrow", borrow)):
-        top, example = _COST_BOUNDS[flag]
-        if value is not None and not 0 <= value < top:  # NaN fails every comparison, so it lands here too
-            raise StrategyError(f"{flag} {value:g} is out of range: use a fraction from 0 to below {top:g}, e.g. {example}")

@@ -20,7 +20,6 @@ from jpmacro_bt.cli._common import (
     SourceOpt,
     StartOpt,
     StrategiesOpt,
-    check_settings,
     console,
     parse_date,
     parse_params,
@@ -80,7 +79,7 @@ def run(
     from jpmacro_bt.reports.runfolder import save_run
     from jpmacro_bt.catalog import find
 
-    check_settings(init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow=borrow)
+    # RunSettings refuses bad money settings before any data is loaded or strategy code runs.
     settings = RunSettings(
         start=parse_date(start, "--start"),
         end=parse_date(end, "--end"),

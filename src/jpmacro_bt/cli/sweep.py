@@ -22,7 +22,6 @@ from jpmacro_bt.cli._common import (
     SourceOpt,
     StartOpt,
     StrategiesOpt,
-    check_settings,
     console,
     parse_date,
     parse_params,
@@ -75,7 +74,7 @@ def sweep(
     from jpmacro_bt.research.grid import parse_grid
     from jpmacro_bt.research.sweep import SweepOptions
 
-    check_settings(init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow=borrow)
+    # RunSettings refuses bad money settings before any data is loaded or strategy code runs.
     settings = RunSettings(
         start=parse_date(start, "--start"), end=parse_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
         borrow=borrow, source=source, data_dir=data_dir, offline=offline,

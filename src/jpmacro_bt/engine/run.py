@@ -9,6 +9,7 @@ strategy sees nothing later), computes its signals on all of that history
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,14 +21,35 @@ from typing import Any
 import pandas as pd
 
 from jpmacro_bt.data import MarketData, load_market_data
-from jpmacro_bt.errors import DataError, JpMacroWarning
+from jpmacro_bt.errors import DataError, JpMacroWarning, StrategyError
 from jpmacro_bt.events import Events, load_events
 from jpmacro_bt.engine.simulate import Backtest, backtest
 from jpmacro_bt.strategy import Strategy
 from jpmacro_bt.catalog import StrategySpec
 from jpmacro_bt.symbols import ASSET_CLASS_COSTS, get_symbol
 
-__all__ = ["Prepared", "RunResult", "RunSettings", "check_period", "check_range", "compute_signals", "package_warnings", "prepare", "run_strategy"]
+__all__ = ["Prepared", "check_money", "RunResult", "RunSettings", "check_period", "check_range", "compute_signals", "package_warnings", "prepare", "run_strategy"]
+
+
+# The engine's own bounds (engine.simulate), checked when settings are made: before any data is loaded or strategy code runs.
+MAX_SIZE = 10.0
+_COST_BOUNDS = {
+    "--fees": (0.1, "--fees 0.0002 for 2 bp"),
+    "--slippage": (0.1, "--slippage 0.0001 for 1 bp"),
+    "--borrow": (1.0, "--borrow 0.005 for 0.5 % a year"),
+}
+
+
+def check_money(*, init_cash: float, size: float, fees: float | None = None, slippage: float | None = None, borrow: float | None = None) -> None:
+    """Refuse money settings no backtest can use (NaN and infinities included), naming the option and a valid value."""
+    if not (math.isfinite(init_cash) and init_cash > 0):
+        raise StrategyError(f"--init-cash {init_cash:g} is not a positive amount of money; e.g. --init-cash 100000")
+    if not (math.isfinite(size) and 0 < size <= MAX_SIZE):
+        raise StrategyError(f"--size {size:g} is out of range: use a fraction of equity above 0 and at most {MAX_SIZE:g}, e.g. --size 1")
+    for flag, value in (("--fees", fees), ("--slippage", slippage), ("--borrow", borrow)):
+        top, example = _COST_BOUNDS[flag]
+        if value is not None and not 0 <= value < top:  # NaN fails every comparison, so it lands here too
+            raise StrategyError(f"{flag} {value:g} is out of range: use a fraction from 0 to below {top:g}, e.g. {example}")
 
 
 def _known(name: str):
@@ -60,6 +82,9 @@ class RunSettings:
     offline: bool = False
     # Daily moves allowed beyond the defaults, by symbol, asset class or "yield" (symbols.parse_max_move).
     max_move: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        check_money(init_cash=self.init_cash, size=self.size, fees=self.fees, slippage=self.slippage, borrow=self.borrow)
 
     def costs_for(self, strategy: Strategy, close: pd.Series | pd.DataFrame) -> tuple[Any, Any, Any]:
         """(fees, slippage, borrow) for trading ``close``: per asset symbol when its

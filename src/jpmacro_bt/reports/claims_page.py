@@ -169,7 +169,8 @@ def write_claims(card: Scorecard, reports_dir: Path, *, argv: Sequence[str] | No
     from jpmacro_bt.files import atomic_folder, write_text
 
     final = reports_dir / f"claims-{card.id}"
-    with atomic_folder(final, what="claims folder") as tmp:
+    target = atomic_folder(final, what="claims folder", unique=True)
+    with target as tmp:
         for r in card.results:
             if r.finding is None:
                 continue
@@ -184,4 +185,4 @@ def write_claims(card: Scorecard, reports_dir: Path, *, argv: Sequence[str] | No
         write_text(tmp / "scorecard.csv", card.table.to_csv(index=False, lineterminator="\n"))
         write_text(tmp / "scorecard.json", json.dumps(card.to_dict() | {"command": list(argv) if argv else None}, indent=2, allow_nan=False))
         write_text(tmp / "index.html", render_claims(card))
-    return final
+    return target.final

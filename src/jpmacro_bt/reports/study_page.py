@@ -192,6 +192,7 @@ def write_study(study: Study, reports_dir: Path, *, argv: Sequence[str] | None =
     from jpmacro_bt.files import atomic_folder
 
     final = reports_dir / f"study-{study.id}"
-    with atomic_folder(final, what="study folder") as tmp:
+    target = atomic_folder(final, what="study folder", unique=True)
+    with target as tmp:
         write_study_files(study, tmp, argv=argv)
-    return final
+    return target.final

@@ -84,15 +84,20 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
     """
     import sys
 
-    from jpmacro_bt.files import atomic_folder, write_text
+    from jpmacro_bt.files import atomic_folder, json_text, write_text
     from jpmacro_bt.reports.runfolder import versions
 
-    final = reports_dir / f"sweep-{result.id}"
-    with atomic_folder(final, what="sweep folder") as tmp:
+    def renamed(tmp: Path, name: str) -> None:
+        # An identical sweep finished first: this one is <id>-2, and its manifest says so.
+        manifest = json.loads((tmp / "manifest.json").read_text(encoding="utf-8"))
+        write_text(tmp / "manifest.json", json_text({**manifest, "sweep_id": name.removeprefix("sweep-")}))
+
+    target = atomic_folder(reports_dir / f"sweep-{result.id}", what="sweep folder", unique=True, renamed=renamed)
+    with target as tmp:
         table = result.table
         table.to_parquet(tmp / "metrics.parquet", index=False)
         write_text(tmp / "metrics.csv", table.to_csv(index=False, lineterminator="\n"))
-        write_text(tmp / "summary.json", json.dumps(summary(result), indent=2, default=str))
+        write_text(tmp / "summary.json", json_text(summary(result), default=str))
         fees, slippage, borrow = result.costs
         manifest = {
             "sweep_id": result.id,
@@ -110,7 +115,7 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
             "versions": versions(),
             "command": list(argv or sys.argv),
         }
-        write_text(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        write_text(tmp / "manifest.json", json_text(manifest, default=str))
         wf = result.walk_forward
         if wf is not None:
             write_text(tmp / "walkforward.csv", wf.folds_table().to_csv(index=False, lineterminator="\n"))
@@ -128,13 +133,10 @@ def write_sweep(result: SweepResult, reports_dir: Path, *, argv: Sequence[str] |
                                 **{f"fold {f.number}": ", ".join(f"{k}={show(v)}" for k, v in f.chosen.items() if k in result.grid.swept) for f in wf.folds}},
                 )
         write_text(tmp / "sweep.html", render(result, oos_tearsheet=wf is not None and tearsheet))
-    return final
+    return target.final
 
 
 # --- the page ----------------------------------------------------------------------------
-
-
-
 
 
 def _svg(fig) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from jpmacro_bt.errors import SweepError, did_you_mean
-from jpmacro_bt.engine.metrics import METRICS, RANKABLE
+from jpmacro_bt.engine.metrics import METRICS, RANKABLE, calendar_years
 from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, parse_memory, register, single_run
 from jpmacro_bt.research.chunks import executor as make_executor
 from jpmacro_bt.research.grid import Grid, show
@@ -55,6 +55,15 @@ def _warm_up(spec: StrategySpec, combo: Mapping[str, Any], data, **kw) -> None:
     chunk_metrics([sig], **kw)
 
 
+def _bounds(n: int, size: int, *, first: bool) -> list[tuple[int, int]]:
+    """Chunk bounds of ``n`` combinations in chunks of ``size``; with ``first``, a small first chunk (a twentieth)
+    whose time gives the progress estimate within seconds, however large the chunks after it."""
+    if not first or n <= size:
+        return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+    head = max(1, size // 20)
+    return [(0, head)] + [(lo, min(lo + size, n)) for lo in range(head, n, size)]
+
+
 def evaluate(
     spec: StrategySpec,
     combos: Sequence[Mapping[str, Any]],
@@ -79,8 +88,8 @@ def evaluate(
         _warm_up(spec, combos[0], data, start=start, init_cash=init_cash, size=size, costs=costs)
     size_ = chunk_size or chunk_size_for(n, bars, width, budget, workers=executor.workers)
     tasks = [
-        Task(k, spec.id, source, tuple(combos[lo : lo + size_]), start, init_cash, size, costs, edges)
-        for k, lo in enumerate(range(0, n, size_))
+        Task(k, spec.id, source, tuple(combos[lo:hi]), start, init_cash, size, costs, edges)
+        for k, (lo, hi) in enumerate(_bounds(n, size_, first=chunk_size is None))
     ]
     parts: dict[int, dict] = {}
     done = 0
@@ -388,7 +397,8 @@ def run_sweep(
     variance = float(np.var(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
     deflated = stats.deflated_sharpe(sr, n_obs, skew, kurt, max(len(sharpes), 1), variance)
     pbo_result, pbo_note = _pbo(ev, len(plan.combos), len(index), options, periods)
-    boot = stats.bootstrap(best_returns.to_numpy(), periods, samples=options.bootstrap, seed=options.seed) if options.bootstrap else None
+    years = calendar_years(best_returns.index)
+    boot = stats.bootstrap(best_returns.to_numpy(), periods, years=years, samples=options.bootstrap, seed=options.seed) if options.bootstrap else None
     caught.extend(_trade_warnings(ev.table, best, plan.combos[best], grid))
     return SweepResult(
         id=rid, spec=spec, grid=grid, settings=settings, options=options, table=_ranked(spec, plan.params, ev.table, options.metric),
