@@ -95,3 +95,16 @@ def test_events_can_show_their_sources():
     sourced = invoke("events", "boj", "--kind", "hike", "--sources").stdout
     assert "japannews.yomiuri.co.jp" not in plain
     assert "japannews.yomiuri.co.jp" in sourced  # the 2025-12-19 hike's source
+
+
+def test_identifiers_stay_whole_in_an_80_column_pipe(monkeypatch):
+    # A user copies ids, symbols and time zones from these tables: none may be wrapped or cut with an ellipsis.
+    monkeypatch.setenv("COLUMNS", "80")
+    symbols = invoke("symbols")
+    assert symbols.exit_code == 0 and "…" not in symbols.stdout
+    for ident in ("TIC_JAPAN_UST", "17:00 America/New_York", "15:00 Asia/Tokyo", "fred:DEXJPUS", "yahoo:AUDJPY=X"):
+        assert ident in symbols.stdout, ident
+    listing = invoke("list")
+    assert listing.exit_code == 0 and "…" not in listing.stdout
+    for ident in ("correlation_to_one_risk_off", "tic_japan_dumps_treasuries", "TIC_JAPAN_UST", "NIKKEI225"):
+        assert ident in listing.stdout, ident

@@ -37,7 +37,7 @@ from jpmacro_bt.errors import StrategyError
 __all__ = ["Comparison", "Result", "SweepRun", "compare", "list_strategies", "run", "sweep"]
 
 # Keyword arguments of run() and sweep() that are settings, not strategy parameters.
-_SETTINGS = ("start", "end", "fees", "slippage", "borrow", "init_cash", "size", "source", "data_dir", "offline")
+_SETTINGS = ("start", "end", "fees", "slippage", "borrow", "init_cash", "size", "source", "data_dir", "offline", "max_move", "leverage")
 
 
 def _spec(strategy: Any, strategies_dir: str | Path | None):
@@ -181,7 +181,7 @@ def run(strategy: Any, *, weights: Sequence[float] | None = None, strategies_dir
     """Backtest ``strategy`` (an id, a Strategy class, or a list of them held in ``weights``) and return a :class:`Result`.
 
     Settings: ``start``, ``end`` (dates or 'YYYY-MM-DD'), ``fees``, ``slippage``, ``borrow``, ``init_cash``,
-    ``size``, ``source``, ``data_dir``, ``offline``. Any other keyword is a strategy parameter
+    ``size``, ``source``, ``data_dir``, ``offline``, ``max_move`` (a dict of daily-move bounds), ``leverage``. Any other keyword is a strategy parameter
     (``ID__NAME=value`` for a member of a portfolio). ``data`` (a MarketData) skips loading.
     """
     from jpmacro_bt.engine.run import run_strategy

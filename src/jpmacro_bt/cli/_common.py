@@ -10,7 +10,10 @@ import typer
 
 __all__ = [
     "console",
+    "id_column",
+    "print_table",
     "parse_date",
+    "parse_max_move",
     "parse_params",
     "print_warnings",
     "BorrowOpt",
@@ -18,6 +21,8 @@ __all__ = [
     "EndOpt",
     "FeesOpt",
     "InitCashOpt",
+    "LeverageOpt",
+    "MaxMoveOpt",
     "OfflineOpt",
     "SizeOpt",
     "SlippageOpt",
@@ -38,6 +43,18 @@ SizeOpt = Annotated[float, typer.Option(help="Position size as a fraction of equ
 SourceOpt = Annotated[Optional[str], typer.Option(help="Use only this data source (ecb, yahoo, fred, mof, tic).", show_default=False)]
 DataDirOpt = Annotated[Optional[Path], typer.Option(help="Folder of SYMBOL.csv files read before any other source.", show_default=False)]
 OfflineOpt = Annotated[bool, typer.Option(help="Read downloaded data from the cache only.")]
+MaxMoveOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--max-move",
+        help="KEY=BOUND: allow larger daily moves for a symbol, an asset class (fx, equity, rates, commodity, crypto) or yield "
+        "(a fraction for prices, points for yields, off for none); repeatable.",
+        show_default=False,
+    ),
+]
+LeverageOpt = Annotated[
+    Optional[float], typer.Option(help="Largest gross exposure target weights may ask for, a multiple of equity (default: --size).", show_default=False)
+]
 StrategiesOpt = Annotated[
     Optional[Path], typer.Option("--strategies", help="Folder of strategy modules (default: the bundled strategies/).", show_default=False)
 ]
@@ -81,3 +98,31 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise StrategyError(f"--param {pair!r} is not NAME=VALUE; e.g. --param hold_days=10")
         out[name.strip()] = value.strip()
     return out
+
+
+def parse_max_move(items: list[str]) -> dict[str, float] | None:
+    """``--max-move`` values as bounds (None when not given)."""
+    if not items:
+        return None
+    from jpmacro_bt.symbols import parse_max_move as parse
+
+    return parse(items)
+
+
+def id_column(table, header: str, values, **kwargs) -> None:
+    """Add a column of identifiers (ids, symbols, dates, paths): never wrapped, never cut."""
+    width = max([len(header), *(len(line) for v in values for line in str(v).splitlines() or [""])])
+    table.add_column(header, no_wrap=True, min_width=width, overflow="fold", **kwargs)
+
+
+def print_table(table, *, stderr: bool = False) -> None:
+    """Print ``table`` at least as wide as its columns' minimum widths, so identifier columns stay whole
+    even in a narrow terminal or an 80-column pipe; text columns wrap into what is left."""
+    out = console(stderr)
+    # Each column: its minimum width and one space of padding either side; then one border more than columns.
+    need = sum(c.min_width or 8 for c in table.columns) + 3 * len(table.columns) + 1
+    if need > out.width:
+        from rich.console import Console
+
+        out = Console(stderr=stderr, highlight=False, soft_wrap=False, width=need)
+    out.print(table, crop=False)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jpmacro_bt.cli._common import console
+from jpmacro_bt.cli._common import MaxMoveOpt, console, parse_max_move
 
 data_app = typer.Typer(help="Fetch, import, inspect and clear cached market data.", no_args_is_help=True)
 
@@ -18,20 +18,28 @@ def data_fetch(
     symbols: Annotated[list[str], typer.Argument(help="Canonical symbols, e.g. NIKKEI225 UST10Y (see `jpmacro-bt symbols`).")],
     source: Annotated[Optional[str], typer.Option(help="Download from this source only.", show_default=False)] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Import SYMBOL.csv files from this folder instead of downloading.", show_default=False)] = None,
+    max_move: MaxMoveOpt = [],  # noqa: B006
 ) -> None:
-    """Download symbols into the cache (or import them from --data-dir) so runs work offline."""
+    """Download symbols into the cache (or import them from --data-dir) so runs work offline.
+
+    ECB crosses (USDJPY, AUDJPY, ...) download the ECB's current history file, newer than the one bundled.
+    """
     from rich.progress import Progress
 
     from jpmacro_bt.errors import DataError, JpMacroError
+    from jpmacro_bt.sources.ecb import EcbSource
+    from jpmacro_bt.sources.fetch import http_get
     from jpmacro_bt.sources.resolve import import_csv, load_bars
 
+    bounds = parse_max_move(max_move)
+    fetchers = {"ecb": EcbSource(fetcher=http_get)}
     failed = []
     with Progress(console=console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("fetching", total=len(symbols))
         for symbol in symbols:
             progress.update(task, description=f"fetching {symbol}")
             try:
-                bars = import_csv(symbol, data_dir) if data_dir else load_bars(symbol, source=source)
+                bars = import_csv(symbol, data_dir, max_move=bounds) if data_dir else load_bars(symbol, source=source, fetchers=fetchers, max_move=bounds)
             except JpMacroError as exc:
                 failed.append(f"  {symbol}: {exc}")
             else:

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jpmacro_bt.cli._common import DataDirOpt, EndOpt, OfflineOpt, SourceOpt, StartOpt, StrategiesOpt, console, parse_date
+from jpmacro_bt.cli._common import DataDirOpt, EndOpt, MaxMoveOpt, OfflineOpt, SourceOpt, StartOpt, StrategiesOpt, console, parse_date, parse_max_move
 
 _SORT_HELP = "Order runs best first by this metric (total_return, cagr, sharpe, sortino, max_drawdown, volatility, trades, win_rate, exposure) or newest first (created)."
 
@@ -23,6 +23,7 @@ def run_all(
     source: SourceOpt = None,
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
+    max_move: MaxMoveOpt = [],  # noqa: B006
     reports_dir: Annotated[Path, typer.Option(help="Where the suite folder is written.")] = Path("reports"),
     strategies: StrategiesOpt = None,
     only: Annotated[list[str], typer.Option("--only", help="Run only this strategy id; repeatable.", show_default=False)] = [],  # noqa: B006
@@ -44,7 +45,10 @@ def run_all(
 
     if sort not in SORT_KEYS:
         raise ReportError(f"--sort {sort!r} is not a metric; use one of {', '.join(SORT_KEYS)}")
-    settings = RunSettings(start=parse_date(start, "--start"), end=parse_date(end, "--end"), source=source, data_dir=data_dir, offline=offline)
+    settings = RunSettings(
+        start=parse_date(start, "--start"), end=parse_date(end, "--end"), source=source, data_dir=data_dir, offline=offline,
+        max_move=parse_max_move(max_move),
+    )
     err = console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

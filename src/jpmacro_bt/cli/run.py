@@ -14,6 +14,8 @@ from jpmacro_bt.cli._common import (
     EndOpt,
     FeesOpt,
     InitCashOpt,
+    LeverageOpt,
+    MaxMoveOpt,
     OfflineOpt,
     SizeOpt,
     SlippageOpt,
@@ -21,7 +23,10 @@ from jpmacro_bt.cli._common import (
     StartOpt,
     StrategiesOpt,
     console,
+    id_column,
+    print_table,
     parse_date,
+    parse_max_move,
     parse_params,
     print_warnings,
 )
@@ -36,19 +41,20 @@ def list_strategies(strategies: StrategiesOpt = None) -> None:
 
     specs, broken = survey(strategies)
     table = Table(title="strategies", title_justify="left")
-    table.add_column("id", style="bold", no_wrap=True)
-    table.add_column("claim")
-    table.add_column("symbols", no_wrap=True)
-    table.add_column("parameters (defaults)")
+    ids = sorted({*specs, *broken})
+    id_column(table, "id", ids, style="bold")
+    table.add_column("claim", min_width=20, overflow="fold")
+    id_column(table, "symbols", ["\n".join(map(str, specs[s].cls.symbols)) for s in ids if s in specs])
+    table.add_column("parameters (defaults)", min_width=24, overflow="fold")
     # Text cells: a claim is the strategy author's text, never rich markup ("[/]" prints as written).
-    for sid in sorted({*specs, *broken}):
+    for sid in ids:
         if sid in broken:
             table.add_row(Text(sid), Text(f"does not load: {broken[sid]}", style="red"), Text(""), Text(""))
             continue
         spec = specs[sid]
         defaults = ", ".join(f"{f.name}={f.default}" for f in spec.parameters())
-        table.add_row(Text(sid), Text(str(spec.claim)), Text(" ".join(map(str, spec.cls.symbols))), Text(defaults))
-    console().print(table)
+        table.add_row(Text(sid), Text(str(spec.claim)), Text("\n".join(map(str, spec.cls.symbols))), Text(defaults))
+    print_table(table)
 
 
 def run(
@@ -65,6 +71,8 @@ def run(
     source: SourceOpt = None,
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
+    max_move: MaxMoveOpt = [],  # noqa: B006
+    leverage: LeverageOpt = None,
     reports_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
     strategies: StrategiesOpt = None,
 ) -> None:
@@ -91,6 +99,8 @@ def run(
         source=source,
         data_dir=data_dir,
         offline=offline,
+        max_move=parse_max_move(max_move),
+        leverage=leverage,
     )
     specs = [find(sid, strategies) for sid in strategy]
     overrides = parse_params(param)
@@ -174,12 +184,19 @@ def symbols() -> None:
 
     from jpmacro_bt.symbols import SYMBOLS
 
+    rows = [
+        (s.name, s.kind, s.asset_class, s.description, "\n".join(f"{k}:{v}" for k, v in s.sources.items()), s.close)
+        for s in SYMBOLS.values()
+    ]
     table = Table(title="symbols (any ECB cross such as ZARJPY also works)", title_justify="left")
-    for col in ("symbol", "kind", "class", "description", "sources (in order)", "bar close"):
-        table.add_column(col)
-    for s in SYMBOLS.values():
-        table.add_row(s.name, s.kind, s.asset_class, s.description, ", ".join(f"{k}:{v}" for k, v in s.sources.items()), s.close)
-    console().print(table)
+    for i, col in enumerate(("symbol", "kind", "class", "description", "sources (in order)", "bar close")):
+        if col == "description":
+            table.add_column(col, min_width=12, overflow="fold")
+        else:
+            id_column(table, col, [r[i] for r in rows])
+    for row in rows:
+        table.add_row(*row)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from jpmacro_bt.cli._common import (
     EndOpt,
     FeesOpt,
     InitCashOpt,
+    MaxMoveOpt,
     OfflineOpt,
     SizeOpt,
     SlippageOpt,
@@ -24,6 +25,7 @@ from jpmacro_bt.cli._common import (
     StrategiesOpt,
     console,
     parse_date,
+    parse_max_move,
     parse_params,
     print_warnings,
 )
@@ -61,6 +63,7 @@ def sweep(
     source: SourceOpt = None,
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
+    max_move: MaxMoveOpt = [],  # noqa: B006
     reports_dir: Annotated[Path, typer.Option(help="Where the sweep folder is written.")] = Path("reports"),
     tearsheet: Annotated[bool, typer.Option(help="Write the walk-forward's out-of-sample tearsheet.")] = True,
     strategies: StrategiesOpt = None,
@@ -77,7 +80,7 @@ def sweep(
     # RunSettings refuses bad money settings before any data is loaded or strategy code runs.
     settings = RunSettings(
         start=parse_date(start, "--start"), end=parse_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
-        borrow=borrow, source=source, data_dir=data_dir, offline=offline,
+        borrow=borrow, source=source, data_dir=data_dir, offline=offline, max_move=parse_max_move(max_move),
     )
     spec = find(strategy, strategies)
     parsed = parse_grid(spec, grid, parse_params(param))

@@ -82,9 +82,13 @@ class RunSettings:
     offline: bool = False
     # Daily moves allowed beyond the defaults, by symbol, asset class or "yield" (symbols.parse_max_move).
     max_move: dict[str, float] | None = None
+    # Largest gross exposure target weights may ask for (None: no more than ``size``).
+    leverage: float | None = None
 
     def __post_init__(self) -> None:
         check_money(init_cash=self.init_cash, size=self.size, fees=self.fees, slippage=self.slippage, borrow=self.borrow)
+        if self.leverage is not None and not (math.isfinite(self.leverage) and 0 < self.leverage <= MAX_SIZE):
+            raise StrategyError(f"--leverage {self.leverage:g} is out of range: use a multiple of equity above 0 and at most {MAX_SIZE:g}, e.g. --leverage 2")
 
     def costs_for(self, strategy: Strategy, close: pd.Series | pd.DataFrame) -> tuple[Any, Any, Any]:
         """(fees, slippage, borrow) for trading ``close``: per asset symbol when its
@@ -271,7 +275,9 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         index = signals.close.index
         check_period(spec.id, index, settings, ready.calendars)
         fees, slippage, borrow = settings.costs_for(strategy, signals.close)
-        result = backtest(signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow)
+        result = backtest(
+            signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow, leverage=settings.leverage
+        )
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)
         bench.iloc[0] = 0.0  # the benchmark starts with the backtest, not before
         bench = bench.rename("benchmark")

@@ -87,6 +87,8 @@ def manifest(result: RunResult, rid: str, now: datetime, argv: list[str]) -> dic
             "source": result.settings.source,
             "data_dir": _jsonable(result.settings.data_dir),
             "offline": result.settings.offline,
+            "max_move": result.settings.max_move,
+            "leverage": result.settings.leverage,
         },
         "data": result.fingerprint(),
         "calendars": {

@@ -369,6 +369,8 @@ def run_sweep(
     from jpmacro_bt.research import ledger, stats
 
     options.check(grid)
+    if getattr(settings, "leverage", None) is not None:
+        raise SweepError("a sweep trades at most --size gross; leverage applies to single runs (jpmacro-bt run --leverage)")
     if options.executor != "local" and spec.path is None:
         raise SweepError(f"{spec.id} is defined in this session, not in a file, so Dask workers cannot load it; use executor='local' or save it to a strategies folder")
     t0 = time.perf_counter()

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -134,7 +135,11 @@ def yfinance_download(ticker: str, **kwargs: Any) -> pd.DataFrame:
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        frame = yfinance.download(ticker, **kwargs)
+        # yfinance 1.7 calls pandas methods pandas 3.1 deprecates; the user can do nothing about those warnings.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="yfinance")
+            warnings.filterwarnings("ignore", category=FutureWarning, module="yfinance")
+            frame = yfinance.download(ticker, **kwargs)
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
