@@ -133,7 +133,7 @@ def _print_metrics(result) -> None:
     from rich.text import Text
 
     from jpmacro_bt.research.ledger import trial_count
-    from jpmacro_bt.engine.metrics import METRICS, format_metric
+    from jpmacro_bt.engine.metrics import METRICS, format_metric, label
 
     period = result.returns.index
     params = ", ".join(f"{k}={v}" for k, v in result.display_params().items())
@@ -146,8 +146,8 @@ def _print_metrics(result) -> None:
     table.add_column(Text(f"benchmark: {result.benchmark_name}"), justify="right")
     trials = trial_count(result.label)
     for key in METRICS:
-        label = f"sharpe ({trials:,} trial{'s' if trials != 1 else ''})" if key == "sharpe" else key
-        table.add_row(label, format_metric(key, result.metrics["strategy"].get(key)), format_metric(key, result.metrics["benchmark"].get(key)))
+        name = f"{label(key)} ({trials:,} trial{'s' if trials != 1 else ''})" if key == "sharpe" else label(key)
+        table.add_row(name, format_metric(key, result.metrics["strategy"].get(key)), format_metric(key, result.metrics["benchmark"].get(key)))
     out.print(table)
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from jpmacro_bt.data import MarketData, load_market_data
@@ -258,6 +259,20 @@ def _check_prices(close: pd.Series | pd.DataFrame) -> None:
         )
 
 
+def _traded_prices(close: pd.Series | pd.DataFrame, data: MarketData) -> pd.DataFrame:
+    """The closes traded, by date; a column that is not the symbol's quoted close (carry-inclusive FX, a
+    synthetic bond) is named so, e.g. ``USDJPY (carry-inclusive)``, so no one reads it as the quote."""
+    frame = close.to_frame() if isinstance(close, pd.Series) else close
+    frame = frame.set_axis(pd.DatetimeIndex(frame.index).tz_localize(None).rename("date"), axis=0)
+    names = {}
+    for col in frame.columns:
+        if str(col) in data.bars:
+            quoted = data.close(str(col)).reindex(frame.index)
+            if not np.allclose(frame[col].to_numpy(float), quoted.to_numpy(float), rtol=1e-12, equal_nan=True):
+                names[col] = f"{col} (carry-inclusive)" if get_symbol(str(col)).asset_class == "fx" else f"{col} (as traded)"
+    return frame.rename(columns=names)
+
+
 def compute_signals(strategy: Strategy, data: MarketData, events: Events):
     """The strategy's signals on ``data`` (a seam for the no-look-ahead test)."""
     return strategy.signals(data, events)
@@ -285,6 +300,5 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
             "strategy": compute_metrics(result.returns, trades=result.trades, exposure=result.exposure),
             "benchmark": compute_metrics(bench),
         }
-    prices = signals.close.to_frame() if isinstance(signals.close, pd.Series) else signals.close
-    prices = prices.set_axis(pd.DatetimeIndex(prices.index).tz_localize(None).rename("date"), axis=0)
+    prices = _traded_prices(signals.close, data)
     return RunResult(spec, strategy, settings, data, result, bench, metrics, tuple(caught), (fees, slippage, borrow), prices)

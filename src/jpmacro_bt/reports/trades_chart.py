@@ -78,10 +78,18 @@ def _mark_trades(ax, prices: pd.DataFrame, trades: pd.DataFrame) -> None:
             if chosen.empty:
                 continue
             dates = pd.DatetimeIndex(chosen[date_col])
-            column = chosen["symbol"].where(chosen["symbol"].isin(prices.columns), first) if "symbol" in chosen else first
-            ys = [prices[c].asof(d) if c in prices else float("nan") for c, d in zip(column, dates)]
+            symbols = chosen["symbol"] if "symbol" in chosen else [first] * len(chosen)
+            ys = [prices[_column(prices, s, first)].asof(d) for s, d in zip(symbols, dates)]
             ax.scatter(dates, ys, marker=marker if side == "exit" else ("^" if direction == "long" else "v"),
                        s=28, color=color, zorder=3, label=f"{direction} {side}")
+
+
+def _column(prices: pd.DataFrame, symbol: object, default: object) -> object:
+    """The price column of ``symbol``: its own name, or its name with a note such as "(carry-inclusive)"."""
+    for col in prices.columns:
+        if col == symbol or str(col).startswith(f"{symbol} ("):
+            return col
+    return default
 
 
 def trades_svg(prices: pd.DataFrame, trades: pd.DataFrame, markers: Sequence[Marker], *, title: str) -> str:
