@@ -277,3 +277,4 @@ def test_the_tearsheet_shows_the_trades_and_events(browser, tmp_path):
     # The legend names the hikes drawn on the price and the trade markers.
     legend = page.js("Array.from(document.querySelectorAll('#jpmacro-trades svg text')).map(t => t.textContent).join(' ')")
     assert "boj hike" in legend and "short entry" in legend and "short exit" in legend, legend
+    assert "fomc" not in legend  # carry reads the FOMC calendar, but the strategy trades the BoJ's

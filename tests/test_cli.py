@@ -108,3 +108,12 @@ def test_identifiers_stay_whole_in_an_80_column_pipe(monkeypatch):
     assert listing.exit_code == 0 and "…" not in listing.stdout
     for ident in ("correlation_to_one_risk_off", "tic_japan_dumps_treasuries", "TIC_JAPAN_UST", "NIKKEI225"):
         assert ident in listing.stdout, ident
+
+
+def test_events_coverage_lists_the_periods_and_how_complete():
+    # From the calendar's metadata: BoJ changes complete from the 1998 Act, every meeting from 2016.
+    result = invoke("events", "boj", "--coverage")
+    assert result.exit_code == 0
+    lines = [line for line in result.stdout.splitlines() if line.startswith("│ 1") or line.startswith("│ 2")]
+    assert [line.split("│")[1:4] for line in lines[:1]] == [[" 1998-04-01 ", " 2015-12-31 ", " changes  "]]
+    assert any("2016-01-01" in line and "meetings" in line for line in lines)

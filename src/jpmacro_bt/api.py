@@ -131,7 +131,7 @@ class Result:
         fig, (top, mid, low) = plt.subplots(3, 1, figsize=(10, 8), sharex=True, height_ratios=(3, 2, 1))
         prices = self._result.prices
         if prices is not None:
-            trades_axes(top, prices.loc[r.index[0] : r.index[-1]], self.trades, event_markers(self._result.calendars_used(), r.index[0], r.index[-1]))
+            trades_axes(top, prices.loc[r.index[0] : r.index[-1]], self.trades, event_markers(self._result.calendars_used()[:1], r.index[0], r.index[-1]))
         top.set_title(f"{self.label}: traded price, trades and events", fontsize=10)
         growth = (1 + r).cumprod()
         mid.plot(growth.index, growth["strategy"], label=self.label, lw=1.1)

@@ -155,6 +155,7 @@ def events(
     calendar: Annotated[str, typer.Argument(help="boj, fomc or mof")] = "boj",
     kind: Annotated[Optional[str], typer.Option("--kind", help="Only this decision: hike, cut, hold, other, unknown.", show_default=False)] = None,
     sources: Annotated[bool, typer.Option("--sources", help="Add each event's sources.")] = False,
+    coverage: Annotated[bool, typer.Option("--coverage", help="Show the periods the calendar covers, and how completely, instead of its events.")] = False,
 ) -> None:
     """Show a bundled event calendar as a table."""
     from rich.table import Table
@@ -162,6 +163,9 @@ def events(
     from jpmacro_bt.events import load_calendar
 
     cal = load_calendar(calendar)
+    if coverage:
+        _print_coverage(cal)
+        return
     chosen = cal.select(kind)
     table = Table(
         title=f"{cal.name} calendar: {len(chosen)} events, complete through {cal.complete_through}, reviewed {cal.last_reviewed}",
@@ -176,6 +180,21 @@ def events(
         rate = "" if e.rate_after is None else f"{e.rate_after:.2f}"
         table.add_row(e.date.isoformat(), announced, e.decision, rate, e.note, e.verification, *((e.source,) if sources else ()))
     console().print(table)
+
+
+def _print_coverage(cal) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    frame = cal.coverage_frame()
+    table = Table(title=f"{cal.name} calendar: coverage (reviewed {cal.last_reviewed})", title_justify="left")
+    id_column(table, "from", [str(v) for v in frame["from"]])
+    id_column(table, "through", [str(v) for v in frame["through"]])
+    id_column(table, "complete", list(frame["complete"]))
+    table.add_column("note", min_width=20, overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(str(row[0]), str(row[1]), str(row[2]), Text(str(row[3] or "")))
+    print_table(table)
 
 
 def symbols() -> None:

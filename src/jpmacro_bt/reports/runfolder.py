@@ -152,7 +152,8 @@ def trades_section(result: RunResult) -> str:
 
     index = result.returns.index
     prices = getattr(result, "prices", None)
-    markers = event_markers(result.calendars_used(), index[0], index[-1])
+    # The first calendar is the one the strategy trades on; others (policy rates for carry) would bury it.
+    markers = event_markers(result.calendars_used()[:1], index[0], index[-1])
     return trades_html(None if prices is None else prices.loc[index[0] : index[-1]], result.trades, markers, title=result.label)
 
 

@@ -125,7 +125,8 @@ def _cell(key: str, value: object) -> str:
 def trades_html(prices: pd.DataFrame | None, trades: pd.DataFrame, markers: Sequence[Marker], *, title: str) -> str:
     """The tearsheet's trades section: the chart and the trade table, every value escaped."""
     esc = html.escape
-    parts = ['<div id="jpmacro-trades" style="margin:2em 0;font-family:Arial,sans-serif">',
+    # clear: quantstats floats its two columns, which would otherwise cover this section's heading.
+    parts = ['<div id="jpmacro-trades" style="clear:both;max-width:960px;margin:2em auto;font-family:Arial,sans-serif">',
              f"<h3>Trades and events: {esc(title)}</h3>"]
     if prices is not None and len(prices):
         parts.append(f'<div class="jpmacro-trades-chart">{trades_svg(prices, trades, markers, title=title)}</div>')
