@@ -179,6 +179,8 @@ def test_common_period_numbers_worked_out_by_hand():
     c = compare([load_run(ALPHA), load_run(BETA)])
     assert c.aligned and c.period == ("2024-01-04", "2024-01-10")
     assert "common period, 2024-01-04 .. 2024-01-10" in c.note and "--no-align" in c.note
+    # beta starts last (2024-01-04) and alpha ends first (2024-01-10): the note names who sets each end.
+    assert "its start is set by beta, its end by alpha" in c.note
     alpha, beta = by_strategy(c)["alpha"], by_strategy(c)["beta"]
     # alpha on 01-04, 05, 08, 09, 10: +10 %, -5 %, +2 %, 0, +1 %
     assert alpha.metrics["total_return"] == pytest.approx(1.10 * 0.95 * 1.02 * 1.00 * 1.01 - 1)  # 7.6559 %

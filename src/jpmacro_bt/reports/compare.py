@@ -261,12 +261,14 @@ def compare(runs: list[Run], *, align: bool = True, sort: str = "sharpe", skippe
         if all(len(r.loc[start:end]) >= 2 for _, r, _ in loaded):
             period = (f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}")
             same = all(r.index[0] == start and r.index[-1] == end for _, r, _ in loaded)
+            first = next(run.strategy for run, r, _ in loaded if r.index[0] == start)
+            last = next(run.strategy for run, r, _ in loaded if r.index[-1] == end)
             note = (
                 f"All runs cover the same period, {period[0]} .. {period[1]}."
                 if same
-                else f"Compared on their common period, {period[0]} .. {period[1]}: every number, curve, heatmap and correlation "
-                "uses only returns dated in it, and runs cut to it are measured again. Each run's own period is in its card below; "
-                "--no-align keeps each run's own period."
+                else f"Compared on their common period, {period[0]} .. {period[1]} (its start is set by {first}, its end by {last}): "
+                "every number, curve, heatmap and correlation uses only returns dated in it, and runs cut to it are measured again. "
+                "Each run's own period is in its card below; --no-align keeps each run's own period."
             )
         else:
             note = f"These runs share no period of two or more bars ({spans}), so each is shown over its own period."
