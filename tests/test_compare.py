@@ -401,3 +401,13 @@ def test_log_axis_ticks_are_round_numbers_in_range_with_one_among_them(lo, hi):
     ticks = log_ticks(lo, hi)
     assert 4 <= len(ticks) <= 9 and ticks == sorted(ticks) and all(lo <= t <= hi for t in ticks)
     assert 1.0 in ticks and all(f"{t:g}" == f"{round(t, 4):g}" for t in ticks)
+
+
+def test_terminal_tables_keep_run_ids_whole_in_80_columns(monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "80")
+    root = tmp_path / "reports"
+    for name in ("alpha", "beta"):
+        shutil.copytree(RUNS / name, root / f"{name}_with_a_long_identifier_name")
+    listing = CliRunner().invoke(app, ["reports", "--reports-dir", str(root)])
+    assert listing.exit_code == 0 and "…" not in listing.stdout
+    assert "alpha_with_a_long_identifier_name" in listing.stdout and "2024-01-01 .. 2024-01-10" in listing.stdout

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jpmacro_bt.cli._common import DataDirOpt, EndOpt, MaxMoveOpt, OfflineOpt, SourceOpt, StartOpt, StrategiesOpt, console, parse_date, parse_max_move
+from jpmacro_bt.cli._common import DataDirOpt, EndOpt, MaxMoveOpt, OfflineOpt, SourceOpt, StartOpt, StrategiesOpt, console, id_column, parse_date, parse_max_move, print_table
 
 _SORT_HELP = "Order runs best first by this metric (total_return, cagr, sharpe, sortino, max_drawdown, volatility, trades, win_rate, exposure) or newest first (created)."
 
@@ -141,12 +141,12 @@ def list_reports(
     runs, skipped = scan(reports_dir)
     shown = runs[:limit] if limit else runs
     table = Table(title=f"{len(runs)} runs in {reports_dir}/, newest first (compare takes {reports_dir}/ID)", title_justify="left")
-    table.add_column("id", overflow="fold", ratio=3)
-    table.add_column("strategy", overflow="fold", ratio=2)
-    table.add_column("params", ratio=2)
-    table.add_column("period", min_width=10)
+    id_column(table, "id", [r.path.relative_to(reports_dir).as_posix() for r in shown])
+    id_column(table, "strategy", [r.strategy for r in shown])
+    table.add_column("params", min_width=12, overflow="fold")
+    id_column(table, "period", [f"{r.start} .. {r.end}" for r in shown])
     for name in (REGISTRY[k].short for k in ("sharpe", "cagr", "max_drawdown")):
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(name, justify="right", no_wrap=True, min_width=7)
     for run in shown:
         params = ", ".join(f"{k}={v}" for k, v in run.params.items()) or "-"
         cells = (
@@ -154,7 +154,7 @@ def list_reports(
             format_metric("sharpe", run.metrics.get("sharpe")), format_metric("cagr", run.metrics.get("cagr")), format_metric("max_drawdown", run.metrics.get("max_drawdown")),
         )
         table.add_row(*map(Text, cells))
-    console().print(table)
+    print_table(table)
     err = console(stderr=True)
     for s in skipped:
         err.print("skipped: ", end="", style="yellow")
@@ -172,18 +172,18 @@ def _print_comparison(comparison, console) -> None:
     console.print(comparison.note, markup=False, highlight=False)
     if not comparison.entries:
         return
-    # Compact enough for 80 columns: no box, short headers, percentages to one decimal; the run label wraps.
+    # Compact: no box, short headers, percentages to one decimal; run labels stay whole (they are ids).
     # Aligned runs share the period printed above, so the period column appears only without alignment.
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0)
-    table.add_column("run", overflow="fold", ratio=1, min_width=12)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+    id_column(table, "run", [e.label for e in comparison.entries])
     if not comparison.aligned:
-        table.add_column("period", min_width=10)
+        id_column(table, "period", [f"{e.start} .. {e.end}" for e in comparison.entries])
     for key in METRICS:
         table.add_column(REGISTRY[key].short, justify="right", no_wrap=True, min_width=6)
     for e in comparison.entries:
         period = () if comparison.aligned else (f"{e.start} .. {e.end}",)
         table.add_row(*map(Text, (e.label, *period, *(_short(k, e.metrics.get(k)) for k in METRICS))))
-    console.print(table)
+    print_table(table)
 
 
 def _short(key: str, value) -> str:
