@@ -27,9 +27,10 @@ __all__ = ["manifest", "run_id", "save_run", "trades_section", "versions", "writ
 _VERSIONED = ("jpmacro-bt", "vectorbt", "quantstats", "pandas", "numpy", "numba", "currencyconverter")
 
 
-def versions() -> dict[str, str]:
+def versions(names: tuple[str, ...] = _VERSIONED) -> dict[str, str]:
+    """Python's version and those of the packages ``names`` ("not installed" for a missing one)."""
     out = {"python": sys.version.split()[0]}
-    for name in _VERSIONED:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -6,13 +6,13 @@ import html
 import json
 import math
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from jpmacro_bt.research.eventplots import move_scale
+from jpmacro_bt.reports.runfolder import versions
 from jpmacro_bt.research.studies import Study
 
 __all__ = ["CSS", "figure_svg", "format_move", "format_p", "render_study", "table_html", "write_study", "write_study_files"]
@@ -164,21 +164,12 @@ def render_study(study: Study, *, preface: str = "") -> str:
     return "\n".join(parts)
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
 
 def write_study_files(study: Study, folder: Path, *, argv: Sequence[str] | None = None, preface: str = "") -> None:
     """Write ``study.html`` (with ``preface``, see :func:`render_study`), ``study.json`` and ``events.csv`` into the existing ``folder``."""
     from jpmacro_bt.files import write_text
 
-    data = study.to_dict() | {"versions": _versions(), "command": list(argv) if argv else None}
+    data = study.to_dict() | {"versions": versions(_PACKAGES), "command": list(argv) if argv else None}
     write_text(folder / "study.json", json.dumps(data, indent=2, allow_nan=False))
     events = study.events.copy()
     events["announced_at"] = events["announced_at"].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
