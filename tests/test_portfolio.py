@@ -44,7 +44,7 @@ def test_members_without_a_common_period_are_refused():
 @pytest.mark.parametrize(("text", "message"), [
     ("0.5,x", "is not a list of numbers"),
     ("0.5", "has 1 values for 2 strategies"),
-    ("0.5,-0.1", "every weight must be positive"),
+    ("0.5,-0.1", "every weight must be a positive number"),
     ("2,2", "more than 3x leverage"),
 ])
 def test_bad_weights_are_named(text, message):

@@ -196,15 +196,13 @@ def run(strategy: Any, *, weights: Sequence[float] | None = None, strategies_dir
 
 
 def _portfolio(strategies: Sequence[Any], weights, strategies_dir, settings, params: dict[str, Any], data) -> Result:
-    from jpmacro_bt.engine.portfolio import combine
+    from jpmacro_bt.engine.portfolio import check_weights, combine
     from jpmacro_bt.engine.run import run_strategy
 
     specs = [_spec(s, strategies_dir) for s in strategies]
     if len(specs) < 2:
         raise StrategyError("a portfolio needs two or more strategies")
-    weights = tuple(float(w) for w in (weights or [1.0 / len(specs)] * len(specs)))
-    if len(weights) != len(specs):
-        raise StrategyError(f"{len(weights)} weights for {len(specs)} strategies; give one weight per strategy")
+    weights = check_weights(tuple(float(w) for w in (weights or [1.0 / len(specs)] * len(specs))), len(specs))
     per: dict[str, dict[str, Any]] = {s.id: {} for s in specs}
     for key, value in params.items():
         sid, sep, name = key.partition("__")

@@ -11,6 +11,7 @@ portfolio covers the period all members share.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 from jpmacro_bt.errors import DataError, StrategyError
 from jpmacro_bt.engine.run import RunResult
 
-__all__ = ["PortfolioResult", "combine", "parse_weights"]
+__all__ = ["PortfolioResult", "check_weights", "combine", "parse_weights"]
 
 
 def parse_weights(text: str | None, count: int) -> tuple[float, ...]:
@@ -30,12 +31,18 @@ def parse_weights(text: str | None, count: int) -> tuple[float, ...]:
         weights = tuple(float(w) for w in text.split(","))
     except ValueError:
         raise StrategyError(f"--weights {text!r} is not a list of numbers; e.g. --weights 0.5,0.25,0.25") from None
+    return check_weights(weights, count)
+
+
+def check_weights(weights: tuple[float, ...], count: int) -> tuple[float, ...]:
+    """``weights`` if they can hold ``count`` strategies: one each, finite, positive, at most 3x in all."""
+    text = ",".join(f"{w:g}" for w in weights)
     if len(weights) != count:
         raise StrategyError(f"--weights has {len(weights)} values for {count} strategies; give one weight per strategy")
-    if any(w <= 0 for w in weights):
-        raise StrategyError(f"--weights {text!r}: every weight must be positive (a short is a strategy of its own)")
+    if not all(math.isfinite(w) and w > 0 for w in weights):
+        raise StrategyError(f"--weights {text}: every weight must be a positive number (a short is a strategy of its own)")
     if sum(weights) > 3:
-        raise StrategyError(f"--weights {text!r} sum to {sum(weights):g}: more than 3x leverage; scale them down")
+        raise StrategyError(f"--weights {text} sum to {sum(weights):g}: more than 3x leverage; scale them down")
     return weights
 
 

@@ -293,6 +293,13 @@ def run_strategy(spec: StrategySpec, strategy: Strategy, settings: RunSettings, 
         result = backtest(
             signals, init_cash=settings.init_cash, size=settings.size, fees=fees, slippage=slippage, borrow_rate=borrow, leverage=settings.leverage
         )
+        if result.trades.empty:
+            warnings.warn(
+                f"no trade from {index[0]:%Y-%m-%d} to {index[-1]:%Y-%m-%d}: the signals never fired, so the run stayed flat "
+                "(its report says so); widen --start/--end or change the parameters",
+                JpMacroWarning,
+                stacklevel=1,
+            )
         bench = strategy.benchmark(data).reindex(index).fillna(0.0)
         bench.iloc[0] = 0.0  # the benchmark starts with the backtest, not before
         bench = bench.rename("benchmark")

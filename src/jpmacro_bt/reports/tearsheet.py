@@ -78,6 +78,31 @@ def _quantstats_fixes():
 _REMOTE_LINK = re.compile(r'\s*<link[^>]+href="https?://[^"]*"[^>]*>', re.IGNORECASE)
 
 
+def _write_flat(path: Path, returns: pd.Series, benchmark: pd.Series, *, title: str, strategy_title: str, benchmark_title: str,
+                parameters: dict[str, object], section: str) -> None:
+    """The tearsheet of a run that held no position: the period, the parameters and both sets of metrics."""
+    from jpmacro_bt.engine.metrics import METRICS, compute_metrics, format_metric, label
+    from jpmacro_bt.files import write_text
+
+    esc = html.escape
+    mine, theirs = compute_metrics(returns), compute_metrics(benchmark)
+    rows = "".join(
+        f"<tr><td>{esc(label(k))}</td><td>{esc(format_metric(k, mine.get(k)))}</td><td>{esc(format_metric(k, theirs.get(k)))}</td></tr>"
+        for k in METRICS if k in mine
+    )
+    params = " &bull; ".join(f"{esc(str(k))}: {esc(str(v))}" for k, v in parameters.items())
+    write_text(path, f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>body{{font:13px/1.4 Arial,sans-serif;margin:30px}}.container{{max-width:960px;margin:auto}}
+table{{border-spacing:0;margin:1em 0}}td,th{{padding:4px 10px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+thead th{{background:#eee}}</style></head>
+<body><div class="container"><h1>{esc(title)}</h1><h4>{params}</h4>
+<p><b>No position was held from {returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}</b> ({len(returns):,} bars): the
+strategy's signals never fired in this period, so its equity stayed flat. The benchmark's numbers are beside it.</p>
+<table><thead><tr><th>metric</th><th>{esc(strategy_title)}</th><th>{esc(benchmark_title)}</th></tr></thead><tbody>{rows}</tbody></table>
+</div>{section}</body></html>""")
+
+
 def write_tearsheet(
     path: Path,
     returns: pd.Series,
@@ -99,6 +124,12 @@ def write_tearsheet(
         raise ReportError("tearsheet: strategy and benchmark returns must share one index")
     if returns.index.tz is not None:
         raise ReportError("tearsheet: returns must be indexed by tz-naive dates")
+    if not returns.to_numpy(dtype=float).any():
+        # quantstats regresses the returns on the benchmark and fails on a flat line; a run that never
+        # traded is still an answer, so it gets a page of its own.
+        _write_flat(path, returns, benchmark, title=title, strategy_title=strategy_title, benchmark_title=benchmark_title,
+                    parameters=parameters, section=section)
+        return
     import quantstats as qs
     import matplotlib
 
