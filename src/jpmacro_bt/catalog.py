@@ -112,7 +112,8 @@ def _coerce(strategy: str, name: str, raw: str, hint: Any) -> Any:
     else:
         raise StrategyError(f"parameter {name} of {strategy} has unsupported type {hint}")
     extra = " or none" if optional else ""
-    raise StrategyError(f"parameter {name}={raw!r} is not a valid {base.__name__}{extra} for {strategy}; e.g. --param {name}=<{base.__name__}>")
+    example = "true or false" if base is bool else f"<{base.__name__}>"
+    raise StrategyError(f"parameter {name}={raw!r} is not a valid {base.__name__}{extra} for {strategy}; e.g. --param {name}={example}")
 
 
 def default_strategies_dir() -> Path:

@@ -118,7 +118,8 @@ def _read_csv(path: Path) -> EventSelection:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
-        raise CalendarError(f"cannot read events file {path}: {exc}") from None
+        detail = " ".join(str(exc).split())  # one line, whatever the parser said
+        raise CalendarError(f"cannot read events file {path}: {detail}; give a CSV with a time column (ISO with offset) or date and tz columns, and a label column") from None
     table.columns = [str(c).strip().lower() for c in table.columns]
     has_time, has_date = "time" in table.columns, {"date", "tz"} <= set(table.columns)
     if not (has_time or has_date):
