@@ -323,3 +323,67 @@ def test_a_grid_over_inputs_loads_every_input():
     data = make_market(["USDJPY", "UST2Y", "JGB2Y", "UST10Y", "JGB10Y"], start="2020-01-01")
     result = run_sweep(spec, grid, RunSettings(), SweepOptions(record=False, bootstrap=10), data=data)
     assert len(result.table) == 2
+
+
+# Short USDJPY at `scale` times equity after a fast fall, flat after `bars` bars: more than 1x gross needs --leverage.
+LEVERED = textwrap.dedent('''
+    """Short USDJPY at more than 1x after a fast fall (a test strategy)."""
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    from jpmacro_bt.strategy import Signals, Strategy, param
+
+
+    @dataclass(frozen=True)
+    class Levered(Strategy):
+        claim = "test"
+        source = "test"
+        symbols = ("USDJPY",)
+
+        scale: float = param(1.5, min=0.1, max=3.0, help="short exposure, multiple of equity")
+        bars: int = param(5, min=1, max=60, help="look-back, bars")
+
+        def signals(self, data, events) -> Signals:
+            close = data.close("USDJPY")
+            fell = (close / close.shift(self.bars) - 1 < -0.01).to_numpy()
+            weights = np.where(fell, -self.scale, 0.0)
+            return Signals(close=close, target_weights=close * 0 + weights)
+''')
+
+
+@pytest.fixture
+def levered(tmp_path):
+    folder = tmp_path / "levered"
+    folder.mkdir()
+    (folder / "levered.py").write_text(LEVERED, encoding="utf-8")
+    return load_strategy(folder / "levered.py")
+
+
+def test_a_sweep_takes_leverage_as_a_run_does(levered, market):
+    grid = parse_grid(levered, ["scale=1.2,1.5", "bars=3,5"])
+    with pytest.raises(StrategyError, match=r"gross exposure of 1\.2x equity, beyond --size 1: allow it with --leverage 1\.2"):
+        run_sweep(levered, grid, SETTINGS, QUICK, data=market)
+    settings = replace(SETTINGS, leverage=2.0)
+    result = run_sweep(levered, grid, settings, QUICK, data=market)
+    for row in range(len(result.table)):
+        params = {k: result.table[k].iloc[row] for k in ("scale", "bars")}
+        one = run_strategy(levered, levered.build(params), settings, data=market).metrics["strategy"]
+        assert result.table["sharpe"].iloc[row] == one["sharpe"] and result.table["trades"].iloc[row] == one["trades"]
+    # 1.5x short loses more than 1.2x short on the same bars when the trade goes wrong, and gains more when right.
+    by_scale = result.table.set_index(["bars", "scale"])["total_return"]
+    assert all(abs(by_scale[(b, 1.5)]) > abs(by_scale[(b, 1.2)]) for b in (3, 5))
+    # The walk-forward's out-of-sample runs trade under the same leverage.
+    wf = run_sweep(levered, grid, settings, replace(QUICK, walk_forward=2), data=market).walk_forward
+    assert len(wf.folds) == 2 and sum(f.oos_trades for f in wf.folds) > 0
+
+
+def test_cli_sweep_passes_leverage(levered, tmp_path):
+    args = ["sweep", "levered", "--strategies", str(levered.path.parent), "--grid", "scale=1.2,1.5", "--start", "2020-01-01", "--end", "2021-12-31",
+            "--bootstrap", "0", "--pbo-blocks", "2", "--no-record", "--reports-dir", str(tmp_path / "r")]
+    refused = runner.invoke(app, args, catch_exceptions=False)
+    assert refused.exit_code == 1 and "allow it with --leverage 1.2" in refused.stderr
+    done = runner.invoke(app, [*args, "--leverage", "2"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    summary = json.loads(next((tmp_path / "r").glob("sweep-*/summary.json")).read_text())
+    assert summary["combinations"] == 2

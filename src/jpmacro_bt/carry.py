@@ -208,7 +208,7 @@ def rates_on_bars(changes: pd.Series, bar_close: pd.Series) -> pd.Series:
     changes : from :func:`rate_changes`.
     bar_close : tz-aware close times indexed by bar date (``MarketData.bar_close``).
     """
-    times = pd.DatetimeIndex(bar_close.to_numpy()).tz_convert("UTC").asi8
+    times = pd.DatetimeIndex(bar_close.array).tz_convert("UTC").asi8  # .array keeps the tz: no trip through Python objects
     pos = np.searchsorted(changes.index.asi8, times, side="right") - 1
     values = np.where(pos >= 0, changes.to_numpy()[np.clip(pos, 0, None)], np.nan)
     return pd.Series(values, index=bar_close.index, name=changes.name)

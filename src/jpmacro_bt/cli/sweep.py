@@ -16,6 +16,7 @@ from jpmacro_bt.cli._common import (
     EndOpt,
     FeesOpt,
     InitCashOpt,
+    LeverageOpt,
     MaxMoveOpt,
     OfflineOpt,
     SizeOpt,
@@ -64,6 +65,7 @@ def sweep(
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
     max_move: MaxMoveOpt = [],  # noqa: B006
+    leverage: LeverageOpt = None,
     reports_dir: Annotated[Path, typer.Option(help="Where the sweep folder is written.")] = Path("reports"),
     tearsheet: Annotated[bool, typer.Option(help="Write the walk-forward's out-of-sample tearsheet.")] = True,
     strategies: StrategiesOpt = None,
@@ -80,7 +82,7 @@ def sweep(
     # RunSettings refuses bad money settings before any data is loaded or strategy code runs.
     settings = RunSettings(
         start=parse_date(start, "--start"), end=parse_date(end, "--end"), init_cash=init_cash, size=size, fees=fees, slippage=slippage,
-        borrow=borrow, source=source, data_dir=data_dir, offline=offline, max_move=parse_max_move(max_move),
+        borrow=borrow, source=source, data_dir=data_dir, offline=offline, max_move=parse_max_move(max_move), leverage=leverage,
     )
     spec = find(strategy, strategies)
     parsed = parse_grid(spec, grid, parse_params(param))

@@ -3,7 +3,13 @@
 Every setting is passed explicitly (cash, size, fees, slippage, frequency,
 direction, conflict rules, stop fill price); ``vbt.settings`` is never read
 for a result and never changed. Numba's compile cache goes under the package
-cache so a second run skips compilation.
+cache, vectorbt's signal simulator included (:func:`_cache_signal_kernel`),
+so a new process loads compiled code instead of compiling it.
+
+:func:`backtest` runs ``vbt.Portfolio.from_signals`` (or ``from_orders`` for
+target weights). :func:`backtest_many` gives single-asset signal sets, the
+bulk of a sweep, to the same compiled vectorbt functions on plain arrays
+(:mod:`jpmacro_bt.engine.kernels`), and the rest to ``vbt.Portfolio``.
 
 The rules a backtest follows (``tests/reference.py`` re-implements them in a
 plain loop over bars, and every strategy must agree with it):
@@ -37,12 +43,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from jpmacro_bt.engine.holds import column_names, continued, split_holds, trades_table
+from jpmacro_bt.engine.kernels import simulate_columns
 from jpmacro_bt.errors import StrategyError
 from jpmacro_bt.paths import cache_dir
 from jpmacro_bt.strategy import Signals
@@ -72,7 +81,23 @@ def _vbt():
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
     import vectorbt as vbt
 
+    _cache_signal_kernel(vbt)
     return vbt
+
+
+def _cache_signal_kernel(vbt) -> None:
+    """Keep vectorbt's compiled signal simulator on disk, as its other kernels are.
+
+    ``from_signals`` without callbacks runs the static kernel
+    ``simulate_from_signals_nb``, which takes plain arrays only; vectorbt 1.2
+    declares it without ``cache=True``, so every new process compiled it again
+    (5-10 s). Caching that same dispatcher changes nothing but where its machine
+    code comes from: numba keys the cache on vectorbt's source file (a new
+    vectorbt version compiles afresh) and on numba's version.
+    """
+    kernel = vbt.portfolio.nb.simulate_from_signals_nb
+    if type(kernel._cache).__name__ == "NullCache":
+        kernel.enable_caching()
 
 
 # A cost is one fraction for every asset, or a fraction per asset symbol with
@@ -153,10 +178,6 @@ def _accrual(index: pd.Index) -> np.ndarray:
     return days / 365.0
 
 
-def _names(close: pd.Series | pd.DataFrame) -> list[object]:
-    return list(close.columns) if isinstance(close, pd.DataFrame) else [close.name]
-
-
 def _simulate(
     vbt,
     close,
@@ -209,8 +230,15 @@ def _simulate(
             update_value=False,
             **common,
         )
-    try:
+    with _no_reversal():
         return _from_signals(vbt, close, enums, entries, exits, short_entries, short_exits, sl_stop, size, common)
+
+
+@contextmanager
+def _no_reversal() -> Iterator[None]:
+    """vectorbt's refusal to reverse a position sized as a fraction of equity, as a user error that says what to do."""
+    try:
+        yield
     except ValueError as exc:
         if "reversal" not in str(exc):
             raise
@@ -289,119 +317,42 @@ def backtest(
         target_weights=signals.target_weights,
         init_cash=init_cash,
         size=size,
-        fees=_per_column(fees, _names(signals.close)),
-        slippage=_per_column(slippage, _names(signals.close)),
+        fees=_per_column(fees, column_names(signals.close)),
+        slippage=_per_column(slippage, column_names(signals.close)),
         freq=freq,
         cash_sharing=multi,
         group_by=True if multi else None,
     )
     returns = pf.returns().rename("strategy")
     equity = pf.value().rename("equity")
-    names = _names(signals.close)
+    names = column_names(signals.close)
     rates = np.ravel(_per_column(borrow_rate, names))
     if (rates > 0).any():
-        returns = pd.Series(returns.to_numpy() - _borrow(pf, rates, returns.index, 1, len(names))[:, 0], index=returns.index, name="strategy")
+        cost = _borrow(pf.value().to_numpy(), _short_value(pf), rates, returns.index, 1, len(names))[:, 0]
+        returns = pd.Series(returns.to_numpy() - cost, index=returns.index, name="strategy")
         equity = (float(init_cash) * (1 + returns).cumprod()).rename("equity")
     held = pf.position_mask(group_by=False) if multi else pf.position_mask()
     exposure = (held.any(axis=1) if isinstance(held, pd.DataFrame) else held).rename("exposure")
     shape = (len(signals.close.index), len(names))
-    holds = _split_holds(pf.positions.records, np.asarray(signals.close, dtype=np.float64).reshape(shape), *_continued(arrays, shape))
-    return Backtest(returns=returns, equity=equity, exposure=exposure, trades=_trades(holds, signals.close))
+    holds = split_holds(pf.positions.records, np.asarray(signals.close, dtype=np.float64).reshape(shape), *continued(arrays, shape))
+    return Backtest(returns=returns, equity=equity, exposure=exposure, trades=trades_table(holds, signals.close))
 
 
-def _borrow(pf, rates: np.ndarray, index: pd.Index, sets: int, width: int) -> np.ndarray:
+def _short_value(pf) -> np.ndarray:
+    """Value of the short position of every column at each close (bars x columns, 0 when not short)."""
+    return np.asarray(pf.asset_value(direction="shortonly", group_by=False), dtype=np.float64)
+
+
+def _borrow(equity: np.ndarray, short_value: np.ndarray, rates: np.ndarray, index: pd.Index, sets: int, width: int) -> np.ndarray:
     """Borrow per bar (bars x sets), a fraction of each set's equity: every asset's short value at the previous
     close times its annual rate (one per column), over the set's equity then, for the calendar days since."""
     bars = len(index)
-    equity = np.asarray(pf.value(), dtype=np.float64).reshape(bars, sets)
-    short_value = np.abs(np.asarray(pf.asset_value(direction="shortonly", group_by=False), dtype=np.float64)).reshape(bars, sets * width)
+    equity = np.asarray(equity, dtype=np.float64).reshape(bars, sets)
+    short_value = np.abs(np.asarray(short_value, dtype=np.float64)).reshape(bars, sets * width)
     cost = (short_value * np.broadcast_to(rates, (sets * width,))).reshape(bars, sets, width).sum(axis=2)
     held = np.zeros((bars, sets))
     held[1:] = (cost / equity)[:-1]
     return held * _accrual(index)[:, None]
-
-
-def _continued(arrays: Mapping[str, object], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Bars (x columns) where a long, and a short, entry meets an exit of its own direction: a hold ends and the next
-    begins. ``arrays`` are the four signal arrays as simulated (None for target weights)."""
-
-    def both(entries, exits) -> np.ndarray:
-        if entries is None or exits is None:
-            return np.zeros(shape, dtype=bool)
-        return np.asarray(entries, dtype=bool).reshape(shape) & np.asarray(exits, dtype=bool).reshape(shape)
-
-    return both(arrays["entries"], arrays["exits"]), both(arrays["short_entries"], arrays["short_exits"])
-
-
-_HOLD_FIELDS = ("col", "direction", "size", "entry_idx", "entry_price", "entry_fees", "exit_idx", "exit_price", "exit_fees", "status", "pnl", "return")
-
-
-def _split_holds(rec, close: np.ndarray, long_next: np.ndarray, short_next: np.ndarray) -> dict[str, np.ndarray]:
-    """vectorbt's positions as trades, one per hold.
-
-    A position kept through a bar where its hold ended and the next began is
-    cut there into two trades, the first exited and the second entered at that
-    bar's close (no order was made there, so no fee); their P&L adds up to the
-    position's. Other positions are vectorbt's records as they are.
-    """
-    out = {k: np.asarray(rec[k]) for k in _HOLD_FIELDS}
-    n = close.shape[0]
-    col, entry = out["col"], out["entry_idx"]
-    end = np.where(out["status"] == 1, out["exit_idx"], n)  # cut strictly inside the position
-    marked = (long_next.any(axis=0), short_next.any(axis=0))
-    cuts_of: dict[int, np.ndarray] = {}
-    for r in np.flatnonzero(np.where(out["direction"] == 0, marked[0][col], marked[1][col])):
-        marks = (long_next if out["direction"][r] == 0 else short_next)[entry[r] + 1 : end[r], col[r]]
-        if marks.any():
-            cuts_of[r] = np.flatnonzero(marks) + entry[r] + 1
-    if not cuts_of:
-        return out
-    pieces: dict[str, list[np.ndarray]] = {k: [] for k in _HOLD_FIELDS}
-    for r in range(len(col)):
-        if r not in cuts_of:
-            for name in _HOLD_FIELDS:
-                pieces[name].append(out[name][r : r + 1])
-            continue
-        cuts = cuts_of[r]
-        k = len(cuts) + 1
-        part = {name: np.repeat(out[name][r], k) for name in ("col", "direction", "size")}
-        part["entry_idx"], part["exit_idx"] = np.r_[entry[r], cuts], np.r_[cuts, out["exit_idx"][r]]
-        part["entry_price"] = np.r_[out["entry_price"][r], close[cuts, col[r]]]
-        part["exit_price"] = np.r_[close[cuts, col[r]], out["exit_price"][r]]
-        part["entry_fees"] = np.r_[out["entry_fees"][r], np.zeros(k - 1)]
-        part["exit_fees"] = np.r_[np.zeros(k - 1), out["exit_fees"][r]]
-        part["status"] = np.r_[np.ones(k - 1, dtype=out["status"].dtype), out["status"][r]]
-        # As vectorbt computes a trade's P&L and return.
-        value = part["size"] * part["entry_price"]
-        sign = 1.0 if out["direction"][r] == 0 else -1.0
-        part["pnl"] = sign * (part["size"] * part["exit_price"] - value) - part["entry_fees"] - part["exit_fees"]
-        part["return"] = part["pnl"] / value
-        for name in _HOLD_FIELDS:
-            pieces[name].append(part[name])
-    return {name: np.concatenate(parts).astype(out[name].dtype) for name, parts in pieces.items()}
-
-
-def _trades(holds: dict[str, np.ndarray], close: pd.Series | pd.DataFrame) -> pd.DataFrame:
-    """Trades as a plain table: one row per hold (see :func:`_split_holds`), open ones marked."""
-    index = close.index
-    names = _names(close)
-    status = np.where(holds["status"] == 1, "closed", "open")
-    table = pd.DataFrame(
-        {
-            "symbol": [names[c] for c in holds["col"]],
-            "direction": np.where(holds["direction"] == 0, "long", "short"),
-            "entry_date": index[holds["entry_idx"]].strftime("%Y-%m-%d"),
-            "entry_price": holds["entry_price"],
-            "exit_date": np.where(status == "closed", index[holds["exit_idx"]].strftime("%Y-%m-%d"), ""),
-            "exit_price": np.where(status == "closed", holds["exit_price"], np.nan),
-            "size": holds["size"],
-            "fees": holds["entry_fees"] + holds["exit_fees"],
-            "pnl": holds["pnl"],
-            "return": holds["return"],
-            "status": status,
-        }
-    )
-    return table.sort_values(["entry_date", "symbol"], kind="stable").reset_index(drop=True)
 
 
 def _stacked(signals: list[Signals], width: int) -> tuple[pd.Series | pd.DataFrame, dict[str, object]]:
@@ -461,10 +412,14 @@ def batch_key(signals: Signals) -> tuple:
     return (signals.target_weights is not None, columns, len(index), *ends)
 
 
-def _stack(frames: list, rows: int, n_cols: int, fill, dtype) -> np.ndarray:
-    """Side by side as one bars x columns array; a None member becomes ``fill``."""
+def _stack(frames: list, rows: int, n_cols: int, fill, dtype, order: str = "C") -> np.ndarray:
+    """Side by side as one bars x columns array; a None member becomes ``fill``.
+
+    One memory order whatever the width, so that every batch has one compiled layout: C for ``vbt.Portfolio``,
+    F (each column contiguous) for :mod:`jpmacro_bt.engine.kernels`, whose loops run down each column.
+    """
     width = n_cols // len(frames)
-    out = np.empty((rows, n_cols), dtype=dtype)  # C order whatever the width: one compiled layout for every batch
+    out = np.empty((rows, n_cols), dtype=dtype, order=order)
     for j, frame in enumerate(frames):
         block = out[:, j * width : (j + 1) * width]
         if frame is None:
@@ -487,11 +442,13 @@ def backtest_many(
 ) -> Batch:
     """Simulate many signal sets in one vectorbt call, each as its own portfolio.
 
-    The settings are :func:`backtest`'s, passed through the same
-    :func:`_simulate`; the signal sets become columns (ungrouped, no cash
-    shared between them). A multi-asset set keeps its own cash sharing: its
-    assets form one group. Every set must have the same :func:`batch_key`
-    and the same close index.
+    The settings are :func:`backtest`'s; the signal sets become columns
+    (ungrouped, no cash shared between them). Single-asset entry/exit sets go
+    through :func:`jpmacro_bt.engine.kernels.simulate_columns` (vectorbt's own
+    compiled functions, without a pandas object per step); multi-asset and
+    target-weight sets through the same :func:`_simulate` as :func:`backtest`,
+    a multi-asset set keeping its own cash sharing (its assets form one
+    group). Every set must have the same :func:`batch_key` and the same close index.
     """
     _check_settings(size, fees, slippage, borrow_rate, leverage)
     if not signals:
@@ -505,34 +462,23 @@ def backtest_many(
         if batch_key(sig) != key or not sig.close.index.equals(index):
             raise StrategyError("backtest_many: every signal set must have the same kind, assets and bars; group them by batch_key() first")
     wanted = len(signals)
-    if wanted == 1:
-        # vectorbt lays out one column's arrays differently from several (C against F/strided), and its signal
-        # simulator, not cacheable on disk, compiles once per layout: a twin column keeps the one layout.
-        signals = [first, first]
-    n = len(signals)
     multi = isinstance(first.close, pd.DataFrame)
-    width = first.close.shape[1] if multi else 1
-    n_cols = n * width
-    close, arrays = _stacked(signals, width)
-    pf = _simulate(
-        _vbt(),
-        close,
-        **arrays,
-        init_cash=init_cash,
-        size=size,
-        fees=_per_column(fees, _names(first.close) * n),
-        slippage=_per_column(slippage, _names(first.close) * n),
-        freq=freq,
-        cash_sharing=multi,
-        group_by=np.repeat(np.arange(n), width) if multi else None,
-    )
-    returns = np.asarray(pf.returns(), dtype=np.float64).reshape(len(index), n)
-    rates = np.ravel(_per_column(borrow_rate, _names(first.close) * n))
-    if (rates > 0).any():
-        returns = returns - _borrow(pf, rates, index, n, width)
-    held_mask = np.asarray(pf.position_mask(), dtype=bool).reshape(len(index), n)
-    close_values = np.broadcast_to(np.asarray(close, dtype=np.float64).reshape(len(index), -1), (len(index), n_cols))
-    rec = _split_holds(pf.positions.records, close_values, *_continued(arrays, (len(index), n_cols)))
+    plain = not multi and first.target_weights is None
+    if wanted == 1 and not plain:
+        # vectorbt lays out one column's arrays differently from several (C against F/strided), which would be
+        # another compiled signature of its kernels: a twin column keeps the one layout.
+        signals = [first, first]
+    n, width = len(signals), first.close.shape[1] if multi else 1
+    names = column_names(first.close) * n
+    rates = np.ravel(_per_column(borrow_rate, names))
+    kw = dict(init_cash=init_cash, size=size, fees=_per_column(fees, names), slippage=_per_column(slippage, names))
+    if plain:
+        returns, held_mask, records, close, arrays = _signal_columns(signals, rates, **kw)
+    else:
+        returns, held_mask, records, close, arrays = _portfolio_columns(signals, width, rates, freq=freq, **kw)
+    bars, n_cols = len(index), n * width
+    close_values = np.broadcast_to(np.asarray(close, dtype=np.float64).reshape(bars, -1), (bars, n_cols))
+    rec = split_holds(records, close_values, *continued(arrays, (bars, n_cols)))
     owner = rec["col"] // width
     done = rec["status"] == 1
     return Batch(
@@ -542,3 +488,35 @@ def backtest_many(
         closed=np.bincount(owner[done], minlength=n)[:wanted],
         wins=np.bincount(owner[done & (rec["pnl"] > 0)], minlength=n)[:wanted],
     )
+
+
+def _signal_columns(signals: list[Signals], rates: np.ndarray, *, init_cash: float, size: float, fees, slippage):
+    """Single-asset signal sets, one column each, through vectorbt's kernels on plain arrays (:mod:`jpmacro_bt.engine.kernels`).
+
+    Returns the returns (bars x sets, borrow taken), the held mask, vectorbt's position records, and the close and
+    signal arrays simulated.
+    """
+    rows, n = len(signals[0].close.index), len(signals)
+    close = _stack([s.close for s in signals], rows, n, np.nan, np.float64, "F")
+    names = ("entries", "exits", "short_entries", "short_exits")
+    arrays = {name: _stack([getattr(s, name) for s in signals], rows, n, False, np.bool_, "F") for name in names}
+    stops = np.array([np.nan if s.sl_stop is None else float(s.sl_stop) for s in signals], dtype=np.float64)[None, :]
+    borrow = bool((rates > 0).any())
+    with _no_reversal():
+        cols = simulate_columns(_vbt(), close, arrays, stops, init_cash=init_cash, size=size, fees=fees, slippage=slippage, short_value=borrow)
+    returns = cols.returns - _borrow(cols.value, cols.short_value, rates, signals[0].close.index, n, 1) if borrow else cols.returns
+    return returns, cols.held, cols.positions, close, arrays
+
+
+def _portfolio_columns(signals: list[Signals], width: int, rates: np.ndarray, *, freq: str, **kw):
+    """Multi-asset or target-weight sets through ``vbt.Portfolio`` (:func:`_simulate`), a multi-asset set one group; as :func:`_signal_columns`."""
+    n = len(signals)
+    multi = isinstance(signals[0].close, pd.DataFrame)
+    close, arrays = _stacked(signals, width)
+    pf = _simulate(_vbt(), close, **arrays, freq=freq, cash_sharing=multi, group_by=np.repeat(np.arange(n), width) if multi else None, **kw)
+    index = signals[0].close.index
+    returns = np.asarray(pf.returns(), dtype=np.float64).reshape(len(index), n)
+    if (rates > 0).any():
+        returns = returns - _borrow(pf.value().to_numpy(), _short_value(pf), rates, index, n, width)
+    held_mask = np.asarray(pf.position_mask(), dtype=bool).reshape(len(index), n)
+    return returns, held_mask, pf.positions.records, close, arrays

@@ -1,24 +1,29 @@
-"""A sweep's chunks: the memory budget, one chunk of combinations through one vectorbt call, and the executors (in-process or Dask)."""
+"""A sweep's chunks: the memory budget, the signal sets combinations share, one chunk of combinations through one vectorbt
+call, and the executors (in-process or Dask)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from jpmacro_bt.errors import DataError, SweepError, did_you_mean
+from jpmacro_bt.errors import DataError, JpMacroError, SweepError, did_you_mean
 from jpmacro_bt.engine.metrics import METRICS
 from jpmacro_bt.catalog import StrategySpec, load_strategy
 
-__all__ = ["BYTES_PER_CELL", "MAX_CHUNK", "register", "Task", "chunk_metrics", "chunk_size_for", "current_memory", "executor", "parse_memory", "run_chunk", "single_run", "total_memory"]
+__all__ = [
+    "BYTES_PER_CELL", "EXECUTION_FIELDS", "MAX_CHUNK", "Execution", "register", "Task", "chunk_metrics", "chunk_size_for", "current_memory",
+    "executor", "find_execution", "parse_memory", "run_chunk", "single_run", "total_memory",
+]
 
 # Peak memory per bar and combination of a chunk (signals, vectorbt's arrays, returns, metrics), measured
 # on 10-year daily sweeps (benchmarks/README.md) with headroom.
@@ -140,6 +145,110 @@ def _spec_for(strategy_id: str, source: str) -> StrategySpec:
     return spec
 
 
+# --- signal sets shared by combinations ----------------------------------------------------
+
+# The fields of Signals the simulator takes as a setting per column; every other field is an array of bars.
+EXECUTION_FIELDS = ("sl_stop",)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Swept parameters that reach nothing but the simulator's settings (``EXECUTION_FIELDS``), and what each
+    combination of their values sets there.
+
+    Combinations that differ only in these parameters share one ``signals()``
+    call: the same arrays, each with the execution fields of its own values.
+    """
+
+    names: tuple[str, ...] = ()
+    fields: Mapping[tuple, Mapping[str, Any]] = field(default_factory=dict)
+
+    def signal_key(self, combo: Mapping[str, Any]) -> tuple:
+        """What a combination's arrays depend on: every parameter but the execution ones."""
+        return tuple((k, v) for k, v in combo.items() if k not in self.names)
+
+    def apply(self, signals, combo: Mapping[str, Any]):
+        """``signals`` (of any combination with this one's signal key) with this combination's execution fields."""
+        if not self.names:
+            return signals
+        return dataclasses.replace(signals, **self.fields[tuple(combo[k] for k in self.names)])
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, pd.Series | pd.DataFrame):
+        return type(a) is type(b) and getattr(a, "name", None) == getattr(b, "name", None) and a.equals(b)
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def _same_arrays(a, b) -> bool:
+    return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a) if f.name not in EXECUTION_FIELDS)
+
+
+def _execution_of(signals) -> dict[str, Any]:
+    return {name: getattr(signals, name) for name in EXECUTION_FIELDS}
+
+
+def _sample(items: Sequence, most: int) -> list:
+    """Up to ``most`` items evenly spread over ``items``, the first and the last included."""
+    if len(items) <= most:
+        return list(items)
+    return [items[i] for i in dict.fromkeys(round(k * (len(items) - 1) / (most - 1)) for k in range(most))]
+
+
+def find_execution(spec: StrategySpec, combos: Sequence[Mapping[str, Any]], data, events, *, values: int = 4, bases: int = 3) -> Execution:
+    """The swept parameters of ``combos`` (full parameter sets) that only set execution fields, found by computing signals.
+
+    Nothing is assumed from a parameter's name. A parameter that varies in
+    ``combos`` is a candidate when, at ``bases`` combinations spread over the
+    grid (the first, the middle, the last), setting it to ``values`` of its
+    values spread over its range leaves every signal array equal. Then every
+    combination of the candidates' values is computed from the first
+    combination: the arrays must stay equal there too, and the execution
+    fields seen at the other bases must be the ones these give (the fields
+    depend on the candidates alone). Any difference, or a combination the
+    strategy refuses, and no parameter is treated as an execution parameter.
+    """
+    sampled: list[tuple[Mapping[str, Any], dict[str, Any]]] = []
+
+    def signals_of(combo: Mapping[str, Any]):
+        try:
+            return spec.build(dict(combo)).signals(data, events)
+        except JpMacroError:
+            return None
+
+    def unchanged_by(name: str) -> bool:
+        tried = _sample(list(dict.fromkeys(c[name] for c in combos)), values)
+        for base in _sample(combos, bases):
+            reference = None
+            for value in tried:
+                combo = {**base, name: value}
+                sig = signals_of(combo)
+                if sig is None or (reference is not None and not _same_arrays(reference, sig)):
+                    return False
+                reference = reference if reference is not None else sig
+                sampled.append((combo, _execution_of(sig)))
+        return True
+
+    names = tuple(k for k in combos[0] if len(dict.fromkeys(c[k] for c in combos)) > 1 and unchanged_by(k))
+    if not names:
+        return Execution()
+    first = combos[0]
+    reference = signals_of(first)
+    fields: dict[tuple, Mapping[str, Any]] = {}
+    for key in dict.fromkeys(tuple(c[k] for k in names) for c in combos):
+        sig = signals_of({**first, **dict(zip(names, key))})
+        if sig is None or not _same_arrays(reference, sig):
+            return Execution()
+        fields[key] = _execution_of(sig)
+    for combo, seen in sampled:
+        own = fields.get(tuple(combo[k] for k in names))
+        if own is not None and not all(_same(own[f], v) for f, v in seen.items()):
+            return Execution()
+    return Execution(names, fields)
+
+
 @dataclass(frozen=True)
 class Task:
     """What one chunk needs besides the data: the strategy's source, its combinations and the run settings."""
@@ -153,6 +262,8 @@ class Task:
     size: float
     costs: tuple[Any, Any, Any]  # fees, slippage, borrow
     edges: np.ndarray | None = None  # first bar of each CSCV block (datetime64), None = no block sums
+    leverage: float | None = None
+    execution: Execution = Execution()
 
 
 def _block_ids(index: pd.DatetimeIndex, edges: np.ndarray | None) -> np.ndarray | None:
@@ -164,21 +275,30 @@ def _block_ids(index: pd.DatetimeIndex, edges: np.ndarray | None) -> np.ndarray 
 def run_chunk(task: Task, data) -> dict[str, Any]:
     """Simulate one chunk of combinations; plain arrays in, plain arrays out (runs on any worker).
 
-    Computes each combination's signals with the strategy's own ``signals()``
-    on ``data``, cut at ``task.start``, then :func:`chunk_metrics`.
+    Computes the signals with the strategy's own ``signals()`` on ``data``,
+    cut at ``task.start``, once per signal key (``task.execution``), then
+    :func:`chunk_metrics`.
     """
     from jpmacro_bt.events import load_events
 
     spec = _spec_for(task.strategy_id, task.source)
     events = load_events()
-    signals = [spec.build(combo).signals(data, events).cut(task.start, None) for combo in task.combos]
-    for combo, sig in zip(task.combos, signals):
-        if len(sig.close.index) < 2:
-            raise DataError(f"{task.strategy_id} {dict(combo)}: fewer than two bars to trade; widen --start/--end")
-    return chunk_metrics(signals, init_cash=task.init_cash, size=task.size, costs=task.costs, edges=task.edges)
+    made: dict[tuple, Any] = {}
+    signals = []
+    for combo in task.combos:
+        key = task.execution.signal_key(combo)
+        sig = made.get(key)
+        if sig is None:
+            sig = made[key] = spec.build(combo).signals(data, events).cut(task.start, None)
+            if len(sig.close.index) < 2:
+                raise DataError(f"{task.strategy_id} {dict(combo)}: fewer than two bars to trade; widen --start/--end")
+        signals.append(task.execution.apply(sig, combo))
+    return chunk_metrics(signals, init_cash=task.init_cash, size=task.size, costs=task.costs, edges=task.edges, leverage=task.leverage)
 
 
-def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tuple[Any, Any, Any], edges: np.ndarray | None = None) -> dict[str, Any]:
+def chunk_metrics(
+    signals: Sequence, *, init_cash: float, size: float, costs: tuple[Any, Any, Any], edges: np.ndarray | None = None, leverage: float | None = None
+) -> dict[str, Any]:
     """Metrics of every signal set (``METRICS``, ``bars``, first and last bar), in order; with ``edges`` the CSCV block sums.
 
     Signal sets that can share a vectorbt call (same kind, assets and bars)
@@ -206,7 +326,9 @@ def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tu
             subgroups.append([i])
     fees, slippage, borrow = costs
     for members in (m for subgroups in groups.values() for m in subgroups):
-        batch = backtest_many([signals[i] for i in members], init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow_rate=borrow)
+        batch = backtest_many(
+            [signals[i] for i in members], init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow_rate=borrow, leverage=leverage
+        )
         index = batch.returns.index
         values = batch.returns.to_numpy()
         metrics = return_metrics(values, periods_per_year(index), calendar_years(index))
@@ -226,7 +348,7 @@ def chunk_metrics(signals: Sequence, *, init_cash: float, size: float, costs: tu
 
 
 def single_run(spec: StrategySpec, strategy, data, *, start: pd.Timestamp | None, end: pd.Timestamp | None, init_cash: float, size: float,
-               costs: tuple[Any, Any, Any]):
+               costs: tuple[Any, Any, Any], leverage: float | None = None):
     """One combination alone, as a run makes it (data cut at ``end``, traded from ``start``), on the batch path.
 
     Returns ``(returns, trades)``. The returns equal :func:`jpmacro_bt.engine.simulate.backtest`'s bit for bit; going
@@ -239,7 +361,7 @@ def single_run(spec: StrategySpec, strategy, data, *, start: pd.Timestamp | None
     cut = data.truncate(end) if end is not None else data
     sig = strategy.signals(cut, load_events()).cut(start, None)
     fees, slippage, borrow = costs
-    batch = backtest_many([sig], init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow_rate=borrow)
+    batch = backtest_many([sig], init_cash=init_cash, size=size, fees=fees, slippage=slippage, borrow_rate=borrow, leverage=leverage)
     return batch.returns[0].rename("strategy"), int(batch.trades[0])
 
 

@@ -4,7 +4,10 @@ A sweep builds each combination of the grid (:mod:`jpmacro_bt.research.grid`)
 through the strategy's own parameter parsing, computes its signals with the
 strategy's pure ``signals()`` on the data cut at ``end`` (as a run does), and
 stacks the combinations' signals as the columns of one vectorbt call per chunk
-(:mod:`jpmacro_bt.research.chunks`). Metrics are those of a run
+(:mod:`jpmacro_bt.research.chunks`). Combinations that differ only in
+parameters that reach nothing but the simulator's settings (a stop-loss) share
+one ``signals()`` call and differ only in those settings, column by column
+(:func:`jpmacro_bt.research.chunks.find_execution`). Metrics are those of a run
 (:func:`jpmacro_bt.research.stats.return_metrics`), computed over all columns
 at once. Chunks are sized to stay inside a memory budget and run in-process or,
 with ``executor="dask"``, on a Dask cluster; either way the results are identical.
@@ -26,7 +29,7 @@ import pandas as pd
 
 from jpmacro_bt.errors import SweepError, did_you_mean
 from jpmacro_bt.engine.metrics import METRICS, RANKABLE, calendar_years
-from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, parse_memory, register, single_run
+from jpmacro_bt.research.chunks import Task, chunk_metrics, chunk_size_for, find_execution, parse_memory, register, single_run
 from jpmacro_bt.research.chunks import executor as make_executor
 from jpmacro_bt.research.grid import Grid, show
 from jpmacro_bt.catalog import StrategySpec
@@ -47,11 +50,9 @@ class Evaluation:
     chunk_size: int
 
 
-def _warm_up(spec: StrategySpec, combo: Mapping[str, Any], data, **kw) -> None:
+def _warm_up(spec: StrategySpec, combo: Mapping[str, Any], data, events, **kw) -> None:
     """One tiny simulation, so that what vectorbt and its compiled code hold counts in the baseline of the memory budget."""
-    from jpmacro_bt.events import load_events
-
-    sig = spec.build(combo).signals(data, load_events()).cut(kw.pop("start"), None)
+    sig = spec.build(combo).signals(data, events).cut(kw.pop("start"), None)
     chunk_metrics([sig], **kw)
 
 
@@ -80,15 +81,24 @@ def evaluate(
     chunk_size: int | None = None,
     edges: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
+    leverage: float | None = None,
 ) -> Evaluation:
-    """Metrics of ``combos`` on ``data`` traded from ``start``, chunk by chunk on ``executor``."""
+    """Metrics of ``combos`` on ``data`` traded from ``start``, chunk by chunk on ``executor``.
+
+    ``combos`` that differ only in execution parameters (found on ``data``
+    by :func:`~jpmacro_bt.research.chunks.find_execution`) share their signals.
+    """
+    from jpmacro_bt.events import load_events
+
     source = register(spec)
     n = len(combos)
+    events = load_events()
     if chunk_size is None and executor.name == "local":
-        _warm_up(spec, combos[0], data, start=start, init_cash=init_cash, size=size, costs=costs)
+        _warm_up(spec, combos[0], data, events, start=start, init_cash=init_cash, size=size, costs=costs, leverage=leverage)
+    execution = find_execution(spec, combos, data, events)
     size_ = chunk_size or chunk_size_for(n, bars, width, budget, workers=executor.workers)
     tasks = [
-        Task(k, spec.id, source, tuple(combos[lo:hi]), start, init_cash, size, costs, edges)
+        Task(k, spec.id, source, tuple(combos[lo:hi]), start, init_cash, size, costs, edges, leverage, execution)
         for k, (lo, hi) in enumerate(_bounds(n, size_, first=chunk_size is None))
     ]
     parts: dict[int, dict] = {}
@@ -225,9 +235,9 @@ def _choosing_param(grid: Grid, strategies) -> str:
     return "asset"
 
 
-def _check_one_asset(spec: StrategySpec, grid: Grid, strategies: Sequence[Any]) -> None:
-    traded = list(dict.fromkeys(s.needs()[0] for s in strategies))
+def _check_one_asset(spec: StrategySpec, grid: Grid, traded: Sequence[str], params: Sequence[Mapping[str, Any]]) -> None:
     if len(traded) > 1:
+        strategies = [spec.build(p) for p in params]
         raise SweepError(
             f"the grid changes what {spec.id} trades ({', '.join(traded)}): one sweep shares one calendar and one set "
             f"of costs, so sweep one at a time, e.g. --param {_choosing_param(grid, strategies)}={traded[1]}"
@@ -238,31 +248,37 @@ def _check_one_asset(spec: StrategySpec, grid: Grid, strategies: Sequence[Any]) 
 class _Plan:
     """The sweep's combinations and what every chunk shares."""
 
-    combos: list[dict[str, Any]]
-    strategies: list[Any]
-    params: list[dict[str, Any]]
+    params: list[dict[str, Any]]  # every parameter of each combination, in grid order
+    needs: list[str]  # every symbol some combination reads
     default_row: int | None
     budget: int
 
+    def strategy(self, spec: StrategySpec, row: int):
+        return spec.build(self.params[row])
+
 
 def _plan(spec: StrategySpec, grid: Grid, options: SweepOptions) -> _Plan:
-    combos = grid.combos()
-    strategies = [spec.build(c) for c in combos]  # every combination valid before any work
-    _check_one_asset(spec, grid, strategies)
-    params = [s.params() for s in strategies]
+    params, traded, needs = [], {}, {}
+    for combo in grid.combos():
+        strategy = spec.build(combo)  # every combination valid before any work; only its parameters are kept
+        params.append(strategy.params())
+        reads = strategy.needs()
+        traded.setdefault(reads[0], None)
+        needs.update(dict.fromkeys(reads))
+    _check_one_asset(spec, grid, list(traded), params)
     defaults = spec.build(dict(grid.fixed)).params()
     default_row = next((i for i, p in enumerate(params) if p == defaults), None)
     budget = parse_memory(None) if options.max_memory is None else options.max_memory
-    return _Plan(combos, strategies, params, default_row, budget)
+    return _Plan(params, list(needs), default_row, budget)
 
 
 def _simulate_grid(spec, plan: _Plan, ready, index, costs, width, settings, options, progress):
     """Every combination, the best one run on its own and, with ``options.walk_forward``, the walk-forward."""
     from jpmacro_bt.engine.metrics import periods_per_year
 
-    kw = dict(init_cash=settings.init_cash, size=settings.size, costs=costs)
+    kw = dict(init_cash=settings.init_cash, size=settings.size, costs=costs, leverage=settings.leverage)
     data, start = ready.data, ready.start
-    edges = _edges(index, options.pbo_blocks) if len(plan.combos) >= 2 else None
+    edges = _edges(index, options.pbo_blocks) if len(plan.params) >= 2 else None
     with make_executor(options.executor, options.scheduler) as executor:
         ev = evaluate(
             spec, plan.params, data, start=start, executor=executor, budget=plan.budget, bars=len(index), width=width,
@@ -270,7 +286,7 @@ def _simulate_grid(spec, plan: _Plan, ready, index, costs, width, settings, opti
         )
         score = ev.table[options.metric].to_numpy(dtype=float)
         best = int(np.argmax(np.where(np.isnan(score), -np.inf, score)))
-        best_returns, _ = single_run(spec, plan.strategies[best], data, start=start, end=None, **kw)
+        best_returns, _ = single_run(spec, plan.strategy(spec, best), data, start=start, end=None, **kw)
         wf = None
         if options.walk_forward:
             from jpmacro_bt.research.walkforward import walk_forward
@@ -317,7 +333,7 @@ def _trade_warnings(table: pd.DataFrame, best: int, combo: Mapping[str, Any], gr
     from jpmacro_bt.research import stats
 
     out = []
-    label = ", ".join(f"{k}={show(v)}" for k, v in combo.items() if k in grid.swept) or "the only combination"
+    label = ", ".join(f"{k}={show(combo[k])}" for k in grid.swept) or "the only combination"
     if (w := stats.too_few_trades(int(table["trades"].iloc[best]), f"the best combination ({label})")) is not None:
         out.append(w)
     few = int((table["trades"] < stats.MIN_TRADES).sum())
@@ -369,21 +385,20 @@ def run_sweep(
     from jpmacro_bt.research import ledger, stats
 
     options.check(grid)
-    if getattr(settings, "leverage", None) is not None:
-        raise SweepError("a sweep trades at most --size gross; leverage applies to single runs (jpmacro-bt run --leverage)")
     if options.executor != "local" and spec.path is None:
         raise SweepError(f"{spec.id} is defined in this session, not in a file, so Dask workers cannot load it; use executor='local' or save it to a strategies folder")
     t0 = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     plan = _plan(spec, grid, options)
     with package_warnings() as caught:
-        needed = list(dict.fromkeys(sym for s in plan.strategies for sym in s.needs()))
+        needed = plan.needs
         ready = prepare(needed, spec.cls.calendars, settings, data=data)
-        reference = plan.strategies[0].signals(ready.data, ready.events).cut(ready.start, None)
+        first = plan.strategy(spec, 0)
+        reference = first.signals(ready.data, ready.events).cut(ready.start, None)
         index = reference.close.index
         check_period(spec.id, index, settings, ready.calendars, what="sweep")
         width = reference.close.shape[1] if isinstance(reference.close, pd.DataFrame) else 1
-        costs = settings.costs_for(plan.strategies[0], reference.close)
+        costs = settings.costs_for(first, reference.close)
         ev, best, best_returns, wf, periods = _simulate_grid(spec, plan, ready, index, costs, width, settings, options, progress)
     if wf is not None:
         caught.extend(wf.warnings)
@@ -398,13 +413,13 @@ def run_sweep(
     sr, skew, kurt, n_obs = stats.moments(best_returns.to_numpy())
     variance = float(np.var(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
     deflated = stats.deflated_sharpe(sr, n_obs, skew, kurt, max(len(sharpes), 1), variance)
-    pbo_result, pbo_note = _pbo(ev, len(plan.combos), len(index), options, periods)
+    pbo_result, pbo_note = _pbo(ev, len(plan.params), len(index), options, periods)
     years = calendar_years(best_returns.index)
     boot = stats.bootstrap(best_returns.to_numpy(), periods, years=years, samples=options.bootstrap, seed=options.seed) if options.bootstrap else None
-    caught.extend(_trade_warnings(ev.table, best, plan.combos[best], grid))
+    caught.extend(_trade_warnings(ev.table, best, plan.params[best], grid))
     return SweepResult(
         id=rid, spec=spec, grid=grid, settings=settings, options=options, table=_ranked(spec, plan.params, ev.table, options.metric),
-        best=best, best_strategy=plan.strategies[best], best_returns=best_returns, periods=periods,
+        best=best, best_strategy=plan.strategy(spec, best), best_returns=best_returns, periods=periods,
         deflated=deflated, pbo=pbo_result, pbo_note=pbo_note, bootstrap=boot, trials=len(sharpes), trials_in_sweep=len(own),
         warnings=tuple(dict.fromkeys(caught)), walk_forward=wf, fingerprint=ready.data.fingerprint(), chunks=ev.chunks,
         chunk_size=ev.chunk_size, budget=plan.budget, seconds=time.perf_counter() - t0, created_at=now, default_row=plan.default_row,
