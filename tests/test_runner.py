@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from jpmacro_bt.errors import StrategyError
-from jpmacro_bt.engine.simulate import backtest
+from jpmacro_bt.engine.simulate import backtest, backtest_many
 from jpmacro_bt.strategy import Signals, hold_for
 
 IDX = pd.bdate_range("2024-01-01", periods=10)
@@ -284,3 +284,11 @@ def test_a_long_beyond_equity_is_refused():
 def test_an_opposite_entry_while_in_a_position_is_named():
     with pytest.raises(StrategyError, match="cannot be reversed in one order"):
         backtest(Signals(close=CLOSE, entries=_flags(1), short_entries=_flags(3)), init_cash=100.0, size=1.0, fees=0.0, slippage=0.0)
+
+
+def test_an_opposite_entry_in_a_batch_is_named_too():
+    # A sweep simulates single-asset sets on vectorbt's kernels directly: the same refusal, the same line.
+    flat = Signals(close=CLOSE, entries=_flags(1), exits=_flags(5))
+    reversing = Signals(close=CLOSE, entries=_flags(1), short_entries=_flags(3))
+    with pytest.raises(StrategyError, match="cannot be reversed in one order"):
+        backtest_many([flat, reversing], init_cash=100.0, size=1.0, fees=0.0, slippage=0.0)

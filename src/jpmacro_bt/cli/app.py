@@ -12,6 +12,7 @@ write happens (a library's cache included): it gets one line too.
 from __future__ import annotations
 
 import errno
+import gc
 
 import typer
 from typer.core import TyperGroup
@@ -68,4 +69,9 @@ for _module in (run, data, reports, sweep, research):
 
 def main() -> None:
     """Console entry point."""
-    app()
+    try:
+        app()
+    finally:
+        # The command's files are written and closed. The interpreter's last garbage collections would walk every
+        # object vectorbt, numba and pandas made (about a second) only to free memory the OS takes back anyway.
+        gc.freeze()
