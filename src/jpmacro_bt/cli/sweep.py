@@ -25,6 +25,8 @@ from jpmacro_bt.cli._common import (
     StartOpt,
     StrategiesOpt,
     console,
+    id_column,
+    print_table,
     parse_date,
     parse_max_move,
     parse_params,
@@ -184,7 +186,7 @@ def _print_sweep(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from jpmacro_bt.engine.metrics import format_metric
+    from jpmacro_bt.engine.metrics import REGISTRY, format_metric
     from jpmacro_bt.research.grid import show
 
     out = console()
@@ -195,15 +197,17 @@ def _print_sweep(result) -> None:
         f"{result.seconds:.1f} s ({result.chunks} chunk(s), {result.options.executor})"
     )
     table = Table(title=f"top {min(result.options.top, len(result.table))} by {result.options.metric}", title_justify="left")
+    top = result.table.sort_values("rank").head(result.options.top)
     table.add_column("rank", justify="right")
     for name in swept:
-        table.add_column(name, justify="right")
+        # Parameter names and values are identifiers: whole, never cut.
+        id_column(table, name, [show(v) for v in top[name]], justify="right")
     shown = ("sharpe", "cagr", "max_drawdown", "trades", "win_rate", "exposure")
     for key in shown:
-        table.add_column(key, justify="right")
-    for _, row in result.table.sort_values("rank").head(result.options.top).iterrows():
+        table.add_column(REGISTRY[key].short, justify="right", no_wrap=True, min_width=max(6, len(REGISTRY[key].short)))
+    for _, row in top.iterrows():
         table.add_row(str(int(row["rank"])), *(Text(show(row[k])) for k in swept), *(format_metric(k, row[k]) for k in shown))
-    out.print(table)
+    print_table(table)
     best = result.table.iloc[result.best]
     d = result.deflated
     out.print(f"sharpe of the best: {format_metric('sharpe', best['sharpe'])} (trials on {result.spec.id}: {result.trials:,}; this sweep: {result.trials_in_sweep:,})")
