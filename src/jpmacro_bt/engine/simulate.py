@@ -41,8 +41,10 @@ plain loop over bars, and every strategy must agree with it):
 
 from __future__ import annotations
 
+import gc
 import math
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +81,16 @@ class Backtest:
 
 def _vbt():
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
+    if "vectorbt" not in sys.modules:
+        # Importing vectorbt (with quantstats, scipy, matplotlib and plotly) makes about a million objects, and the
+        # collector would walk them again and again while they are made (about a second of a run). None of them is
+        # garbage: they are collected never while importing, and frozen afterwards, out of every later collection.
+        gc.disable()
+        try:
+            import vectorbt
+        finally:
+            gc.freeze()
+            gc.enable()
     import vectorbt as vbt
 
     _cache_signal_kernel(vbt)
