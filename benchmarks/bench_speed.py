@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,8 +62,32 @@ def environment(cache: Path, src: Path | None) -> dict[str, str]:
     return env
 
 
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _hwm(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            return max([0] + [int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:")])
+    except (OSError, ValueError):
+        return 0
+
+
 def child(args: list[str], env: dict[str, str], *, cwd: Path | None = None, limit: float | None = None) -> dict:
-    """Wall seconds and peak RSS (the child's own VmHWM, polled) of one process; its stderr's last lines."""
+    """Wall seconds and peak RSS (the largest VmHWM of the process and its descendants, polled); its stderr.
+
+    After ``limit`` seconds the descendants are sent SIGTERM (so that a wrapping ``/usr/bin/time`` still reports).
+    """
     t = time.perf_counter()
     proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
@@ -70,13 +95,11 @@ def child(args: list[str], env: dict[str, str], *, cwd: Path | None = None, limi
     reader.start()
     peak, stopped = 0, False
     while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
-                peak = max([peak] + [int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:")])
-        except (OSError, ValueError):
-            pass
-        if limit is not None and time.perf_counter() - t > limit:
-            proc.kill()
+        family = _family(proc.pid)
+        peak = max([peak] + [_hwm(p) for p in family])
+        if limit is not None and not stopped and time.perf_counter() - t > limit:
+            for p in family[1:] or family:
+                os.kill(p, signal.SIGTERM)
             stopped = True
         time.sleep(0.05)
     reader.join(timeout=5)
@@ -136,12 +159,11 @@ def million(cache: Path, reports: Path, limit: float) -> dict:
     run = child([*timer, *cli(*MILLION, "--reports-dir", str(reports))], environment(cache, None), limit=limit)
     text = "".join(run["stderr"])
     out = {"combinations": 1_000_000, "budget_bytes": 4 * 2**30, "stopped_after_s": round(limit) if run["stopped"] else None}
-    if match := re.search(r"Maximum resident set size \(kbytes\): (\d+)", text):
-        out["peak_rss_bytes"] = int(match.group(1)) * 1024
-    else:
-        out["peak_rss_bytes"] = run["peak_rss_bytes"]
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    out["peak_rss_bytes"] = max(run["peak_rss_bytes"], int(match.group(1)) * 1024 if match else 0)
     out["peak_over_budget"] = round(out["peak_rss_bytes"] / out["budget_bytes"], 3)
     out["seconds"] = round(run["seconds"], 1)
+    out["last_lines"] = [line.rstrip() for line in run["stderr"] if line.startswith(("sweep:", "walk-forward:", "\tElapsed", "\tMaximum"))][-4:]
     progress = re.findall(r"sweep: ([\d,]+)(?:/| of )[\d,]+ .*?(?:in|,) (\d+) min (\d+) s", text)
     if progress:
         done, minutes, secs = progress[-1]

@@ -49,7 +49,7 @@ def sweep(
     heatmap: Annotated[Optional[str], typer.Option(help="X,Y: the two parameters of the heatmap (default: the two with most values).", show_default=False)] = None,
     top: Annotated[int, typer.Option(help="Rows of the top table.")] = 20,
     max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G, 500MB or 25% (default: a quarter of RAM).", show_default=False)] = None,
-    chunk_size: Annotated[Optional[int], typer.Option(help="Combinations per vectorbt call (default: as many as the budget allows, at most 2000).", show_default=False)] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help="Combinations per vectorbt call (default: as many as the budget allows, at most 500).", show_default=False)] = None,
     executor: Annotated[str, typer.Option(help="local (in this process) or dask.")] = "local",
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler, tcp://HOST:PORT (with --executor dask; default: a local cluster on 127.0.0.1).", show_default=False)] = None,
     pbo_blocks: Annotated[int, typer.Option(help="Blocks of the probability of backtest overfitting (even; 16 as in the paper).")] = 16,

@@ -28,7 +28,7 @@ __all__ = [
 # Peak memory per bar and combination of a chunk (signals, vectorbt's arrays, returns, metrics), measured
 # on 10-year daily sweeps (benchmarks/README.md) with headroom.
 BYTES_PER_CELL = 160
-MAX_CHUNK = 2000  # columns per vectorbt call; beyond this the per-call overhead is already negligible
+MAX_CHUNK = 500  # columns per vectorbt call: wider, the arrays outgrow the CPU caches and each chunk is slower per column
 DASK_CONNECT_TIMEOUT = "20s"  # how long to wait for --scheduler to answer
 
 
