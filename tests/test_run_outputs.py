@@ -29,9 +29,9 @@ def result():
 def test_same_command_same_bytes(tmp_path, result):
     spec = find("boj_hike_long_jpy")
     again = run_strategy(spec, spec.build(SPOT), SETTINGS)
-    a = write_run(result, tmp_path / "a", tearsheet=False, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    b = write_run(again, tmp_path / "b", tearsheet=False, now=datetime(2026, 1, 2, tzinfo=timezone.utc))
-    for name in ("metrics.json", "returns.csv", "trades.csv"):
+    a = write_run(result, tmp_path / "a", now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    b = write_run(again, tmp_path / "b", now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    for name in ("metrics.json", "returns.csv", "trades.csv", "tearsheet.html"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
