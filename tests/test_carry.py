@@ -211,3 +211,16 @@ def test_decisions_before_a_calendars_coverage_are_not_used():
     ev = replace(events(), boj=cal)
     got = rate_changes("JPY", ev)
     assert 9.0 not in got.tolist() and got.iloc[-1] == -0.1
+
+
+def test_each_set_of_calendars_gets_its_own_rates_and_a_copy_to_keep():
+    # The bundled table's rate changes are remembered per Events object: another object (even built many times
+    # over, so ids get reused) gets its own, and what a caller changes in its copy is not seen by the next call.
+    for rate in (0.5, 0.75, 1.0, 0.5, 0.75):
+        ev = events(boj=[("2016-01-29 15:30", "cut", -0.1), ("2025-01-24 12:00", "hike", rate)])
+        first = rate_changes("JPY", ev)
+        assert first.iloc[-1] == rate
+        first.iloc[-1] = 99.0
+        assert rate_changes("JPY", ev).iloc[-1] == rate
+    bundled = load_events()
+    assert rate_changes("JPY", bundled).equals(rate_changes("JPY", bundled, load_policy_rates()))

@@ -142,6 +142,11 @@ def load_policy_rates(path: Path | None = None) -> pd.DataFrame:
     return _load_cached(Path(path) if path else _policy_rates_path()).copy()
 
 
+# Rate changes of the bundled table per (currency, calendars): Events and its calendars are frozen, so the
+# series is a function of the two; a sweep prices the carry once per signal set, thousands of times.
+_BUNDLED_CHANGES: dict[tuple[str, int], tuple[Events, pd.Series]] = {}
+
+
 def rate_changes(currency: str, events: Events, table: pd.DataFrame | None = None) -> pd.Series:
     """Rate changes of ``currency``: values in percent, indexed by the UTC time from which each applies.
 
@@ -149,7 +154,18 @@ def rate_changes(currency: str, events: Events, table: pd.DataFrame | None = Non
     """
     if currency not in CURRENCY_TZ:
         raise DataError(f"no policy rates for {currency!r}{did_you_mean(currency, CURRENCY_TZ)}; known: {', '.join(CURRENCY_TZ)}")
-    table = load_policy_rates() if table is None else table
+    if table is not None:
+        return _rate_changes(currency, events, table)
+    key = (currency, id(events))
+    known = _BUNDLED_CHANGES.get(key)
+    if known is None or known[0] is not events:  # the object kept beside it: an id is only unique while it lives
+        if len(_BUNDLED_CHANGES) >= 16:
+            _BUNDLED_CHANGES.clear()
+        known = _BUNDLED_CHANGES[key] = (events, _rate_changes(currency, events, load_policy_rates()))
+    return known[1].copy()
+
+
+def _rate_changes(currency: str, events: Events, table: pd.DataFrame) -> pd.Series:
     rows = table[table["currency"] == currency]
     # A CSV rate applies from 00:00 local the day after its announcement.
     starts = (pd.DatetimeIndex(rows["date"]) + pd.Timedelta(days=1)).tz_localize(CURRENCY_TZ[currency]).tz_convert("UTC")
