@@ -130,3 +130,47 @@ def test_compounded_groups_equal_each_group_compounded_by_hand():
             assert by_month.loc[month, col] == pytest.approx(growth - 1, rel=1e-12, abs=1e-15)
     assert summed.to_dict() == pytest.approx(r.groupby(r.index.year).sum().to_dict())
     assert utils.group_returns.__module__ == "quantstats.utils"  # quantstats' own again after the fix
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="charts are drawn in forked processes only where fork exists")
+def test_charts_drawn_in_a_second_process_are_the_charts_drawn_here(tmp_path, monkeypatch):
+    # Every other chart is drawn by a forked child (when a second core is free); the page must be the page drawn
+    # in one process, byte for byte. A child that fails has its chart drawn here: the page is still the same.
+    r, b = _returns(2)
+    kw = dict(title="t", strategy_title="s", benchmark_title="b", parameters={"x": 1})
+    monkeypatch.setattr(report, "_spare_core", lambda: True)
+    report.write_tearsheet(tmp_path / "forked.html", r, b, **kw)
+    monkeypatch.setattr(report, "_spare_core", lambda: False)
+    report.write_tearsheet(tmp_path / "here.html", r, b, **kw)
+    forked, here = (tmp_path / "forked.html").read_bytes(), (tmp_path / "here.html").read_bytes()
+    assert b"jpmacro-chart" not in forked and forked.count(b"<svg") == here.count(b"<svg") >= 10
+    assert forked == here
+    monkeypatch.setattr(report, "_draw", _failing_in_children(report._draw))
+    monkeypatch.setattr(report, "_spare_core", lambda: True)
+    report.write_tearsheet(tmp_path / "fallback.html", r, b, **kw)
+    assert (tmp_path / "fallback.html").read_bytes() == here
+
+
+def _failing_in_children(draw):
+    import os
+
+    parent = os.getpid()
+
+    def flaky(*args):
+        if os.getpid() != parent:
+            raise RuntimeError("a child that fails")
+        return draw(*args)
+
+    return flaky
+
+
+def test_a_pool_worker_can_keep_its_charts_in_its_own_process(monkeypatch):
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert report._spare_core()
+    before = report.one_process_charts()
+    try:
+        assert not report._spare_core()
+    finally:
+        report.one_process_charts(before)
+    assert report._spare_core()
+

@@ -87,7 +87,7 @@ def _vbt():
         # garbage: they are collected never while importing, and frozen afterwards, out of every later collection.
         gc.disable()
         try:
-            import vectorbt
+            import vectorbt  # noqa: F401 - loaded here, bound below
         finally:
             gc.freeze()
             gc.enable()

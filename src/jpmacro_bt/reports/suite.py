@@ -34,6 +34,7 @@ from pathlib import Path
 from jpmacro_bt.errors import JpMacroError, ReportError
 from jpmacro_bt.files import atomic_folder, json_text, write_text
 from jpmacro_bt.engine.run import RunSettings
+from jpmacro_bt.reports.tearsheet import one_process_charts
 
 __all__ = ["Outcome", "SuiteResult", "available_cores", "run_suite", "strategy_ids"]
 
@@ -193,7 +194,8 @@ def _run_all(ids, strategies_dir, settings, folder, tearsheet, jobs, on_done) ->
         for sid in ids:
             record(run_one(sid, strategies_dir, settings, folder, tearsheet))
         return [done[s] for s in ids]
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    # One worker per core: each draws its tearsheet's charts itself rather than forking for a core that is busy.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=one_process_charts)
     try:
         futures: dict[Future, str] = {pool.submit(run_one, sid, strategies_dir, settings, folder, tearsheet): sid for sid in ids}
         pending = set(futures)
